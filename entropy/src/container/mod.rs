@@ -1,0 +1,492 @@
+//! The `.lic` container: header, frames, sections, CRC-32s. Byte layout in docs/FORMAT.md.
+//!
+//! ```text
+//! file    = header frame{frame_count}
+//! header  = magic[4] version[1] fingerprint[8] width:var height:var colour[1]
+//!           quality:u16le frame_count:var crc32:u32le
+//! frame   = frame_kind[1] section_count:var section{section_count} crc32:u32le
+//! section = kind[1] length:var payload[length]
+//! ```
+//! Parsing never panics and never allocates more than the input's size: counts and lengths
+//! are checked against the bytes actually present before anything is reserved.
+
+mod reader;
+mod varint;
+
+use core::fmt;
+
+use reader::Reader;
+
+use crate::{Error, Limits, Result};
+
+/// The first four bytes of every `.lic` file. The high bit of the first byte catches
+/// transfers that strip the 8th bit; "LIC" names the format.
+pub const MAGIC: [u8; 4] = [0x89, b'L', b'I', b'C'];
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u8 = 1;
+/// Largest width or height the format can describe.
+pub const MAX_SIDE: u32 = 1 << 20;
+/// Largest quality value (quality is stored in hundredths: 10000 = q 100).
+pub const MAX_QUALITY_X100: u16 = 10_000;
+
+/// Identifies the model (weights and probability tables) that produced a stream: the first
+/// 8 bytes of a hash the model crate defines. A decoder refuses a fingerprint it does not have.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Fingerprint(pub [u8; 8]);
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+/// Pixel format of the coded image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ColorFormat {
+    /// 8-bit RGB.
+    Rgb8,
+    /// 8-bit grayscale.
+    Gray8,
+}
+
+impl ColorFormat {
+    fn code(self) -> u8 {
+        match self {
+            Self::Rgb8 => 0,
+            Self::Gray8 => 1,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<Self> {
+        match code {
+            0 => Ok(Self::Rgb8),
+            1 => Ok(Self::Gray8),
+            _ => Err(Error::InvalidField {
+                field: "colour_format",
+                value: u64::from(code),
+                expected: "0 (RGB, 8 bit) or 1 (grayscale, 8 bit)",
+            }),
+        }
+    }
+
+    /// Channels per pixel.
+    pub fn channels(self) -> usize {
+        match self {
+            Self::Rgb8 => 3,
+            Self::Gray8 => 1,
+        }
+    }
+}
+
+/// What the file holds, independent of the frames.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Model that wrote the streams.
+    pub fingerprint: Fingerprint,
+    /// Width in pixels, `1..=MAX_SIDE`.
+    pub width: u32,
+    /// Height in pixels, `1..=MAX_SIDE`.
+    pub height: u32,
+    /// Pixel format.
+    pub color: ColorFormat,
+    /// Quality the encoder used, in hundredths (`0..=10000` for q 0..100). The decoder derives
+    /// the model's gains from it, so it is part of the bitstream's meaning.
+    pub quality_x100: u16,
+}
+
+impl Header {
+    /// `width * height`.
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// How a frame is coded. Only intra frames exist today; inter frames will get new codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FrameKind {
+    /// Coded on its own (every image, every video key frame).
+    Intra,
+}
+
+impl FrameKind {
+    fn code(self) -> u8 {
+        match self {
+            Self::Intra => 0,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<Self> {
+        match code {
+            0 => Ok(Self::Intra),
+            _ => Err(Error::InvalidField {
+                field: "frame_kind",
+                value: u64::from(code),
+                expected: "0 (intra)",
+            }),
+        }
+    }
+}
+
+/// A section's kind byte. Kinds with the high bit set are *ancillary*: a decoder that does
+/// not know one skips it. Any other unknown kind is *critical* and refused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SectionKind(pub u8);
+
+impl SectionKind {
+    /// The hyper-latent `z` stream (factorized prior).
+    pub const HYPER: Self = Self(0x01);
+    /// One channel group of the latent `y` (Gaussian conditional); repeated, in group order.
+    pub const LATENT: Self = Self(0x02);
+    /// Free-form metadata (UTF-8 key=value lines); ancillary.
+    pub const METADATA: Self = Self(0x81);
+
+    /// True for kinds a decoder may skip.
+    pub fn is_ancillary(self) -> bool {
+        self.0 & 0x80 != 0
+    }
+
+    fn is_known(self) -> bool {
+        matches!(self, Self::HYPER | Self::LATENT | Self::METADATA)
+    }
+
+    /// A short name for listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HYPER => "hyper-latent",
+            Self::LATENT => "latent",
+            Self::METADATA => "metadata",
+            k if k.is_ancillary() => "unknown ancillary",
+            _ => "unknown critical",
+        }
+    }
+}
+
+impl fmt::Debug for SectionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SectionKind(0x{:02X} {})", self.0, self.name())
+    }
+}
+
+/// One length-prefixed payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// What the payload is.
+    pub kind: SectionKind,
+    /// The payload bytes.
+    pub data: Vec<u8>,
+}
+
+/// One image (or video frame): its sections in coding order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// How the frame is coded.
+    pub kind: FrameKind,
+    /// Sections, in the order the decoder reads them.
+    pub sections: Vec<Section>,
+}
+
+impl Frame {
+    /// The payloads of all sections of `kind`, in order.
+    pub fn sections_of(&self, kind: SectionKind) -> impl Iterator<Item = &[u8]> {
+        self.sections.iter().filter(move |s| s.kind == kind).map(|s| s.data.as_slice())
+    }
+}
+
+/// A whole `.lic` file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicFile {
+    /// The header.
+    pub header: Header,
+    /// At least one frame; a still image has exactly one.
+    pub frames: Vec<Frame>,
+}
+
+/// Byte counts of the parts of a file, for `lic info` and rate accounting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Header bytes, CRC included.
+    pub header_bytes: usize,
+    /// Per frame: (framing bytes: kind, counts, lengths, CRC; payload bytes per section).
+    pub frames: Vec<(usize, Vec<usize>)>,
+}
+
+impl LicFile {
+    /// Serialises the file.
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] for a header the format cannot hold (zero or too large
+    /// dimensions, quality above 10000, no frames, a section over 4 GiB).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        validate_header(&self.header)?;
+        let frame_count = u32::try_from(self.frames.len()).ok().filter(|&n| n > 0).ok_or(
+            Error::InvalidField {
+                field: "frame_count",
+                value: self.frames.len() as u64,
+                expected: "1..2^32 frames",
+            },
+        )?;
+        let payload: usize =
+            self.frames.iter().flat_map(|f| &f.sections).map(|s| s.data.len() + 6).sum();
+        let mut out = Vec::with_capacity(32 + payload + 10 * self.frames.len());
+        out.extend_from_slice(&MAGIC);
+        out.push(FORMAT_VERSION);
+        out.extend_from_slice(&self.header.fingerprint.0);
+        varint::write_u32(&mut out, self.header.width);
+        varint::write_u32(&mut out, self.header.height);
+        out.push(self.header.color.code());
+        out.extend_from_slice(&self.header.quality_x100.to_le_bytes());
+        varint::write_u32(&mut out, frame_count);
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        for frame in &self.frames {
+            let start = out.len();
+            out.push(frame.kind.code());
+            varint::write_u32(&mut out, len_u32(frame.sections.len(), "section_count")?);
+            for s in &frame.sections {
+                out.push(s.kind.0);
+                varint::write_u32(&mut out, len_u32(s.data.len(), "section_length")?);
+                out.extend_from_slice(&s.data);
+            }
+            let crc = crc32fast::hash(&out[start..]);
+            out.extend_from_slice(&crc.to_le_bytes());
+        }
+        Ok(out)
+    }
+
+    /// Parses and verifies a whole file: magic, version, CRCs, field ranges, `limits`, known
+    /// critical sections, no trailing bytes.
+    ///
+    /// # Errors
+    /// A typed [`Error`] for every way the input can be wrong; never panics.
+    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self> {
+        Ok(Self::parse_with_layout(bytes, limits)?.0)
+    }
+
+    /// Like [`LicFile::parse`], also returning the byte layout.
+    ///
+    /// # Errors
+    /// As [`LicFile::parse`].
+    pub fn parse_with_layout(bytes: &[u8], limits: &Limits) -> Result<(Self, Layout)> {
+        let mut r = Reader::new(bytes);
+        let (header, frame_count) = read_header(&mut r, limits)?;
+        let header_bytes = r.pos();
+        // Each frame takes at least 6 bytes (kind, count, CRC): bound the reservation by what
+        // the input can hold, whatever the header claims.
+        let mut frames = Vec::with_capacity((frame_count as usize).min(r.remaining() / 6));
+        let mut layout = Layout { header_bytes, frames: Vec::with_capacity(frames.capacity()) };
+        for _ in 0..frame_count {
+            let (frame, frame_layout) = read_frame(&mut r)?;
+            frames.push(frame);
+            layout.frames.push(frame_layout);
+        }
+        if !r.is_empty() {
+            return Err(Error::TrailingData { count: r.remaining() });
+        }
+        Ok((Self { header, frames }, layout))
+    }
+
+    /// Reads only the header (for `lic info` on a large clip, or to check the model before
+    /// decoding). Verifies the header CRC and `limits`.
+    ///
+    /// # Errors
+    /// As [`LicFile::parse`], restricted to the header.
+    pub fn parse_header(bytes: &[u8], limits: &Limits) -> Result<(Header, u32)> {
+        read_header(&mut Reader::new(bytes), limits)
+    }
+}
+
+fn len_u32(n: usize, field: &'static str) -> Result<u32> {
+    u32::try_from(n).map_err(|_| Error::InvalidField {
+        field,
+        value: n as u64,
+        expected: "below 2^32",
+    })
+}
+
+fn validate_header(h: &Header) -> Result<()> {
+    for (field, v) in [("width", h.width), ("height", h.height)] {
+        if !(1..=MAX_SIDE).contains(&v) {
+            return Err(Error::InvalidField {
+                field,
+                value: u64::from(v),
+                expected: "1..=1048576 pixels",
+            });
+        }
+    }
+    if h.quality_x100 > MAX_QUALITY_X100 {
+        return Err(Error::InvalidField {
+            field: "quality",
+            value: u64::from(h.quality_x100),
+            expected: "0..=10000 (hundredths of q 0..100)",
+        });
+    }
+    Ok(())
+}
+
+fn read_header(r: &mut Reader<'_>, limits: &Limits) -> Result<(Header, u32)> {
+    let magic = r.bytes(MAGIC.len().min(r.remaining()), "magic")?;
+    if magic != MAGIC {
+        return Err(Error::NotLic { found: magic.to_vec() });
+    }
+    let version = r.u8("version")?;
+    if version != FORMAT_VERSION {
+        return Err(Error::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+    }
+    let fingerprint = Fingerprint(r.array("model fingerprint")?);
+    let width = varint::read_u32(r, "width")?;
+    let height = varint::read_u32(r, "height")?;
+    let color_code = r.u8("colour format")?;
+    let quality_x100 = r.u16_le("quality")?;
+    let frame_count = varint::read_u32(r, "frame_count")?;
+    let covered = r.since(0);
+    let stored = r.u32_le("header CRC-32")?;
+    let computed = crc32fast::hash(covered);
+    if stored != computed {
+        return Err(Error::ChecksumMismatch { what: "header", stored, computed });
+    }
+    // Field ranges are checked after the CRC, so that corruption is reported as corruption.
+    let header =
+        Header { fingerprint, width, height, color: ColorFormat::from_code(color_code)?, quality_x100 };
+    validate_header(&header)?;
+    if frame_count == 0 {
+        return Err(Error::InvalidField { field: "frame_count", value: 0, expected: "at least 1" });
+    }
+    for (what, value, limit) in [
+        ("width", u64::from(width), u64::from(limits.max_side)),
+        ("height", u64::from(height), u64::from(limits.max_side)),
+        ("pixel count", header.pixels(), limits.max_pixels),
+        ("frame count", u64::from(frame_count), u64::from(limits.max_frames)),
+    ] {
+        if value > limit {
+            return Err(Error::LimitExceeded { what, value, limit });
+        }
+    }
+    Ok((header, frame_count))
+}
+
+fn read_frame(r: &mut Reader<'_>) -> Result<(Frame, (usize, Vec<usize>))> {
+    let start = r.pos();
+    let kind_code = r.u8("frame kind")?;
+    let section_count = varint::read_u32(r, "section_count")?;
+    // A section takes at least 2 bytes: bound the reservation by the input.
+    let mut spans = Vec::with_capacity((section_count as usize).min(r.remaining() / 2));
+    for _ in 0..section_count {
+        let kind = SectionKind(r.u8("section kind")?);
+        let len = varint::read_u32(r, "section length")? as usize;
+        let data_start = r.pos();
+        r.bytes(len, "section payload")?;
+        spans.push((kind, data_start, len));
+    }
+    let covered = r.since(start);
+    let stored = r.u32_le("frame CRC-32")?;
+    let computed = crc32fast::hash(covered);
+    if stored != computed {
+        return Err(Error::ChecksumMismatch { what: "frame", stored, computed });
+    }
+    let kind = FrameKind::from_code(kind_code)?;
+    let mut sections = Vec::with_capacity(spans.len());
+    let mut sizes = Vec::with_capacity(spans.len());
+    for (kind, data_start, len) in spans {
+        if !kind.is_known() && !kind.is_ancillary() {
+            return Err(Error::UnknownSection { kind: kind.0 });
+        }
+        sections.push(Section { kind, data: covered[data_start - start..][..len].to_vec() });
+        sizes.push(len);
+    }
+    let framing = r.pos() - start - sizes.iter().sum::<usize>();
+    Ok((Frame { kind, sections }, (framing, sizes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> LicFile {
+        LicFile {
+            header: Header {
+                fingerprint: Fingerprint([1, 2, 3, 4, 5, 6, 7, 8]),
+                width: 768,
+                height: 512,
+                color: ColorFormat::Rgb8,
+                quality_x100: 5000,
+            },
+            frames: vec![Frame {
+                kind: FrameKind::Intra,
+                sections: vec![
+                    Section { kind: SectionKind::HYPER, data: vec![9; 40] },
+                    Section { kind: SectionKind::LATENT, data: vec![7; 300] },
+                    Section { kind: SectionKind(0xC4), data: b"future".to_vec() },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trip_with_layout() {
+        let f = sample();
+        let bytes = f.to_bytes().unwrap();
+        let (g, layout) = LicFile::parse_with_layout(&bytes, &Limits::default()).unwrap();
+        assert_eq!(f, g);
+        assert_eq!(layout.header_bytes, 4 + 1 + 8 + 2 + 2 + 1 + 2 + 1 + 4);
+        let total: usize = layout.header_bytes
+            + layout.frames.iter().map(|(fr, s)| fr + s.iter().sum::<usize>()).sum::<usize>();
+        assert_eq!(total, bytes.len());
+    }
+
+    #[test]
+    fn refuses_unknown_critical_section_but_keeps_ancillary() {
+        let mut f = sample();
+        f.frames[0].sections.push(Section { kind: SectionKind(0x33), data: vec![] });
+        let bytes = f.to_bytes().unwrap();
+        assert_eq!(
+            LicFile::parse(&bytes, &Limits::default()),
+            Err(Error::UnknownSection { kind: 0x33 })
+        );
+    }
+
+    #[test]
+    fn says_which_version_it_reads() {
+        let mut bytes = sample().to_bytes().unwrap();
+        bytes[4] = 2;
+        assert_eq!(
+            LicFile::parse(&bytes, &Limits::default()),
+            Err(Error::UnsupportedVersion { found: 2, supported: 1 })
+        );
+    }
+
+    #[test]
+    fn enforces_limits_before_reading_frames() {
+        let bytes = sample().to_bytes().unwrap();
+        let tight = Limits { max_pixels: 1000, ..Limits::default() };
+        assert!(matches!(
+            LicFile::parse(&bytes, &tight),
+            Err(Error::LimitExceeded { what: "pixel count", .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_unwritable_headers() {
+        let mut f = sample();
+        f.header.width = 0;
+        assert!(f.to_bytes().is_err());
+        f.header.width = MAX_SIDE + 1;
+        assert!(f.to_bytes().is_err());
+        let mut f = sample();
+        f.header.quality_x100 = 10_001;
+        assert!(f.to_bytes().is_err());
+        f.header.quality_x100 = 10_000;
+        f.frames.clear();
+        assert!(f.to_bytes().is_err());
+    }
+}
