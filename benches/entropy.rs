@@ -10,9 +10,9 @@
 //! decoding, no escape handling): the coder's speed without lic's table layer.
 
 use constriction::UnwrapInfallible;
+use constriction::stream::Decode;
 use constriction::stream::model::ContiguousCategoricalEntropyModel;
 use constriction::stream::stack::DefaultAnsCoder;
-use constriction::stream::{Decode, Encode};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lic_entropy::{
     CdfTable, StreamDecoder, decode, encode, gaussian_tables, quantize_probabilities,
@@ -88,7 +88,10 @@ fn gaussian(c: &mut Criterion) {
         let mut coder = DefaultAnsCoder::new();
         coder
             .encode_symbols_reverse(
-                entries.iter().zip(&indices).map(|(&e, &k)| (e, &raw_models[usize::from(k)])),
+                entries
+                    .iter()
+                    .zip(&indices)
+                    .map(|(&e, &k)| (e, &raw_models[usize::from(k)])),
             )
             .unwrap();
         coder.into_compressed().unwrap_infallible()
@@ -100,7 +103,9 @@ fn gaussian(c: &mut Criterion) {
             let mut coder = DefaultAnsCoder::from_compressed(black_box(raw_words.clone())).unwrap();
             let mut sum = 0usize;
             for &k in &indices {
-                sum += coder.decode_symbol(&raw_models[usize::from(k)]).unwrap_infallible();
+                sum += coder
+                    .decode_symbol(&raw_models[usize::from(k)])
+                    .unwrap_infallible();
             }
             sum
         })
@@ -110,7 +115,9 @@ fn gaussian(c: &mut Criterion) {
 
 fn table_build(c: &mut Criterion) {
     // What building one factorized-prior table costs (done once per model load).
-    let probs: Vec<f64> = (0..256).map(|i| (-((i as f64 - 128.0) / 9.0).powi(2)).exp()).collect();
+    let probs: Vec<f64> = (0..256)
+        .map(|i| (-((f64::from(i) - 128.0) / 9.0).powi(2)).exp())
+        .collect();
     c.bench_function("factorized table build (256 entries)", |b| {
         b.iter(|| {
             let f = quantize_probabilities(black_box(&probs)).unwrap();

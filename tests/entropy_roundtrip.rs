@@ -104,7 +104,13 @@ proptest! {
 #[test]
 fn table_index_errors_name_the_range() {
     let err = encode(gaussian_tables(), &[0], &[SCALE_COUNT as u16]).unwrap_err();
-    assert_eq!(err, Error::TableIndexOutOfRange { index: SCALE_COUNT, count: SCALE_COUNT });
+    assert_eq!(
+        err,
+        Error::TableIndexOutOfRange {
+            index: SCALE_COUNT,
+            count: SCALE_COUNT
+        }
+    );
     assert!(err.to_string().contains("89 tables"));
 }
 
@@ -143,4 +149,14 @@ fn rate_is_close_to_the_ideal() {
         "actual {actual_bits} bits vs ideal {ideal_with_escapes}"
     );
     assert_eq!(decode(tables, &bytes, &indices).unwrap(), symbols);
+}
+
+/// Inputs that once broke the entropy fuzz target (`fuzz/regressions/entropy_decode/`).
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/entropy_decode");
+    for entry in std::fs::read_dir(&dir).expect("regression folder") {
+        lic_entropy::fuzzing::check_entropy(&std::fs::read(entry.unwrap().path()).unwrap());
+    }
 }

@@ -76,7 +76,11 @@ pub fn run(args: &InfoArgs) -> Result<()> {
                     .sections
                     .iter()
                     .zip(sizes)
-                    .map(|(s, &n)| SectionInfo { kind: s.kind.0, name: s.kind.name(), bytes: n })
+                    .map(|(s, &n)| SectionInfo {
+                        kind: s.kind.0,
+                        name: s.kind.name(),
+                        bytes: n,
+                    })
                     .collect(),
             })
             .collect(),
@@ -94,10 +98,16 @@ fn print_text(i: &Info) {
     println!("model            {}", i.model_fingerprint);
     println!("size             {} x {} {}", i.width, i.height, i.color);
     println!("quality          {:.2}", i.quality);
-    println!("file             {} bytes, {:.4} bpp", i.file_bytes, i.bits_per_pixel);
+    println!(
+        "file             {} bytes, {:.4} bpp",
+        i.file_bytes, i.bits_per_pixel
+    );
     println!("header           {} bytes", i.header_bytes);
     for (n, f) in i.frames.iter().enumerate() {
-        println!("frame {n} ({}), {} bytes of framing", f.kind, f.framing_bytes);
+        println!(
+            "frame {n} ({}), {} bytes of framing",
+            f.kind, f.framing_bytes
+        );
         for s in &f.sections {
             println!("  0x{:02X} {:<18} {:>10} bytes", s.kind, s.name, s.bytes);
         }
@@ -107,7 +117,9 @@ fn print_text(i: &Info) {
 fn read_input(path: &PathBuf) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
         Ok(buf)
     } else {
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))

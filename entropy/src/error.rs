@@ -7,7 +7,9 @@
 pub enum Error {
     // --- format -----------------------------------------------------------------------------
     /// The data does not start with the `.lic` magic bytes.
-    #[error("not a .lic file: expected the magic bytes 89 4C 49 43 (\"\\x89LIC\"), found {found:02X?}")]
+    #[error(
+        "not a .lic file: expected the magic bytes 89 4C 49 43 (\"\\x89LIC\"), found {found:02X?}"
+    )]
     NotLic {
         /// The first bytes that were found (up to four).
         found: Vec<u8>,
@@ -34,7 +36,9 @@ pub enum Error {
         available: usize,
     },
     /// A CRC-32 did not match: the data was corrupted after it was written.
-    #[error("corrupted .lic data: CRC-32 of the {what} is {computed:08X}, the file says {stored:08X}")]
+    #[error(
+        "corrupted .lic data: CRC-32 of the {what} is {computed:08X}, the file says {stored:08X}"
+    )]
     ChecksumMismatch {
         /// Which part of the file the checksum covers.
         what: &'static str,
@@ -71,7 +75,9 @@ pub enum Error {
 
     // --- limits -----------------------------------------------------------------------------
     /// The file asks for more than the caller's [`crate::Limits`] allow.
-    #[error("{what} is {value}, above the limit of {limit} (raise the decoder's Limits to accept it)")]
+    #[error(
+        "{what} is {value}, above the limit of {limit} (raise the decoder's Limits to accept it)"
+    )]
     LimitExceeded {
         /// What was limited.
         what: &'static str,

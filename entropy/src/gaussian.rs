@@ -46,7 +46,11 @@ pub fn scale_index_q16(scale_q16: u32) -> u16 {
 pub fn scale_index_log2(log2_scale: i32, frac_bits: u32) -> u16 {
     let frac_bits = frac_bits.min(30);
     let shifted = i64::from(log2_scale) * i64::from(SCALES_PER_OCTAVE);
-    let half = if frac_bits == 0 { 0 } else { 1i64 << (frac_bits - 1) };
+    let half = if frac_bits == 0 {
+        0
+    } else {
+        1i64 << (frac_bits - 1)
+    };
     let k = ((shifted + half) >> frac_bits) + i64::from(UNIT_SCALE_INDEX);
     k.clamp(0, SCALE_COUNT as i64 - 1) as u16
 }
@@ -68,7 +72,9 @@ fn thresholds_q16() -> &'static [u32; SCALE_COUNT - 1] {
 pub fn gaussian_tables() -> &'static TableSet {
     static TABLES: OnceLock<TableSet> = OnceLock::new();
     TABLES.get_or_init(|| {
-        let tables = (0..SCALE_COUNT).map(|k| gaussian_table(scale_of_index(k))).collect();
+        let tables = (0..SCALE_COUNT)
+            .map(|k| gaussian_table(scale_of_index(k)))
+            .collect();
         // 89 tables is within TableSet's bounds.
         TableSet::new(tables).unwrap_or_else(|_| unreachable!("89 tables are a valid set"))
     })
@@ -163,7 +169,10 @@ mod tests {
             if sigma <= 16.0 {
                 assert!(kl < 3e-4, "sigma {sigma}: {kl} bits/symbol over the ideal");
             } else {
-                assert!(kl < 1.5e-3 * entropy, "sigma {sigma}: {kl} bits over {entropy}");
+                assert!(
+                    kl < 1.5e-3 * entropy,
+                    "sigma {sigma}: {kl} bits over {entropy}"
+                );
             }
         }
     }

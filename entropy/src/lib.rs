@@ -27,9 +27,16 @@
 //! # Ok::<(), lic_entropy::Error>(())
 //! ```
 
+/// The README's examples compile and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod container;
 mod detmath;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gaussian;
 mod limits;
 mod stream;

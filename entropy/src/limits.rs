@@ -16,13 +16,21 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_side: crate::container::MAX_SIDE, max_pixels: 1 << 28, max_frames: 100_000 }
+        Self {
+            max_side: crate::container::MAX_SIDE,
+            max_pixels: 1 << 28,
+            max_frames: 100_000,
+        }
     }
 }
 
 impl Limits {
     /// No limit beyond what the format itself allows.
     pub fn unlimited() -> Self {
-        Self { max_side: crate::container::MAX_SIDE, max_pixels: u64::MAX, max_frames: u32::MAX }
+        Self {
+            max_side: crate::container::MAX_SIDE,
+            max_pixels: u64::MAX,
+            max_frames: u32::MAX,
+        }
     }
 }

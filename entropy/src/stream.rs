@@ -38,7 +38,11 @@ pub struct StreamEncoder<'t> {
 impl<'t> StreamEncoder<'t> {
     /// An empty stream coded with `tables`.
     pub fn new(tables: &'t TableSet) -> Self {
-        Self { tables, symbols: Vec::new(), indices: Vec::new() }
+        Self {
+            tables,
+            symbols: Vec::new(),
+            indices: Vec::new(),
+        }
     }
 
     /// Appends `symbols[i]`, each to be coded with table `indices[i]`. Call once per pass,
@@ -78,7 +82,9 @@ impl<'t> StreamEncoder<'t> {
             if entry == table.escape_entry() {
                 encode_escape_payload(&mut coder, table, symbol)?;
             }
-            coder.encode_symbol(entry, table).map_err(|_| Error::CorruptStream(IMPOSSIBLE))?;
+            coder
+                .encode_symbol(entry, table)
+                .map_err(|_| Error::CorruptStream(IMPOSSIBLE))?;
         }
         let words = coder.into_compressed().unwrap_infallible();
         Ok(words_to_bytes(&words))
@@ -180,15 +186,20 @@ pub fn decode(tables: &TableSet, bytes: &[u8], indices: &[u16]) -> Result<Vec<i3
 }
 
 fn check_lengths(symbols: usize, indices: usize) -> Result<()> {
-    if symbols == indices { Ok(()) } else { Err(Error::LengthMismatch { symbols, indices }) }
+    if symbols == indices {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { symbols, indices })
+    }
 }
 
 fn check_indices(tables: &TableSet, indices: &[u16]) -> Result<()> {
     let count = tables.len();
     match indices.iter().copied().max() {
-        Some(max) if usize::from(max) >= count => {
-            Err(Error::TableIndexOutOfRange { index: usize::from(max), count })
-        }
+        Some(max) if usize::from(max) >= count => Err(Error::TableIndexOutOfRange {
+            index: usize::from(max),
+            count,
+        }),
         _ => Ok(()),
     }
 }
@@ -196,9 +207,15 @@ fn check_indices(tables: &TableSet, indices: &[u16]) -> Result<()> {
 /// Pushes the escape payload (in reverse order, since ANS is a stack).
 fn encode_escape_payload(coder: &mut DefaultAnsCoder, table: &CdfTable, symbol: i32) -> Result<()> {
     let (above, overflow) = if symbol > table.max_symbol() {
-        (true, (i64::from(symbol) - i64::from(table.max_symbol()) - 1) as u32)
+        (
+            true,
+            (i64::from(symbol) - i64::from(table.max_symbol()) - 1) as u32,
+        )
     } else {
-        (false, (i64::from(table.min_symbol()) - i64::from(symbol) - 1) as u32)
+        (
+            false,
+            (i64::from(table.min_symbol()) - i64::from(symbol) - 1) as u32,
+        )
     };
     let bits = 32 - overflow.leading_zeros();
     let mut chunks = [(0u32, 0u32); 2];
@@ -215,10 +232,16 @@ fn encode_escape_payload(coder: &mut DefaultAnsCoder, table: &CdfTable, symbol: 
     }
     let fail = |_| Error::CorruptStream(IMPOSSIBLE);
     for &(value, width) in chunks[..n_chunks].iter().rev() {
-        coder.encode_symbol(value as usize, Uniform::new(1 << width)).map_err(fail)?;
+        coder
+            .encode_symbol(value as usize, Uniform::new(1 << width))
+            .map_err(fail)?;
     }
-    coder.encode_symbol(bits as usize, Uniform::new(33)).map_err(fail)?;
-    coder.encode_symbol(usize::from(above), Uniform::new(2)).map_err(fail)?;
+    coder
+        .encode_symbol(bits as usize, Uniform::new(33))
+        .map_err(fail)?;
+    coder
+        .encode_symbol(usize::from(above), Uniform::new(2))
+        .map_err(fail)?;
     Ok(())
 }
 
@@ -233,7 +256,9 @@ fn decode_escape_payload(coder: &mut DefaultAnsCoder, table: &CdfTable) -> Resul
             while remaining > 0 {
                 let width = remaining.min(ESCAPE_CHUNK_BITS);
                 remaining -= width;
-                let chunk = coder.decode_symbol(Uniform::new(1 << width)).unwrap_infallible();
+                let chunk = coder
+                    .decode_symbol(Uniform::new(1 << width))
+                    .unwrap_infallible();
                 value = (value << width) | chunk as u64;
             }
             value
@@ -282,7 +307,20 @@ mod tests {
     #[test]
     fn extremes_round_trip_under_every_table() {
         let t = gaussian_tables();
-        let values = [i32::MIN, i32::MIN + 1, -65536, -1000, -3, -1, 0, 1, 2, 999, 1 << 20, i32::MAX];
+        let values = [
+            i32::MIN,
+            i32::MIN + 1,
+            -65536,
+            -1000,
+            -3,
+            -1,
+            0,
+            1,
+            2,
+            999,
+            1 << 20,
+            i32::MAX,
+        ];
         let mut symbols = Vec::new();
         let mut indices = Vec::new();
         for k in 0..t.len() as u16 {
@@ -318,12 +356,21 @@ mod tests {
         let symbols: Vec<i32> = (0..500).map(|i| (i % 9) - 4).collect();
         let indices = vec![30u16; 500];
         let bytes = encode(t, &symbols, &indices).unwrap();
-        assert!(matches!(decode(t, &bytes, &indices[..499]), Err(Error::CorruptStream(_))));
+        assert!(matches!(
+            decode(t, &bytes, &indices[..499]),
+            Err(Error::CorruptStream(_))
+        ));
         assert!(decode(t, &bytes, &[10u16; 500]).is_err());
         assert!(matches!(
             decode(t, &bytes, &[200u16; 500]),
-            Err(Error::TableIndexOutOfRange { index: 200, count: 89 })
+            Err(Error::TableIndexOutOfRange {
+                index: 200,
+                count: 89
+            })
         ));
-        assert!(matches!(encode(t, &[1, 2], &[0]), Err(Error::LengthMismatch { .. })));
+        assert!(matches!(
+            encode(t, &[1, 2], &[0]),
+            Err(Error::LengthMismatch { .. })
+        ));
     }
 }

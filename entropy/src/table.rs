@@ -72,7 +72,11 @@ impl CdfTable {
         if acc != u64::from(TOTAL) {
             return Err(Error::InvalidTable(format!(
                 "frequencies sum to {acc}{}, not {TOTAL}",
-                if acc > u64::from(TOTAL) { " or more" } else { "" }
+                if acc > u64::from(TOTAL) {
+                    " or more"
+                } else {
+                    ""
+                }
             )));
         }
         cdf.push(TOTAL);
@@ -85,7 +89,11 @@ impl CdfTable {
             }
             buckets.push(entry as u16);
         }
-        Ok(Self { min_symbol, cdf: cdf.into_boxed_slice(), buckets: buckets.into_boxed_slice() })
+        Ok(Self {
+            min_symbol,
+            cdf: cdf.into_boxed_slice(),
+            buckets: buckets.into_boxed_slice(),
+        })
     }
 
     /// Smallest symbol coded without escape.
@@ -206,7 +214,10 @@ impl TableSet {
     pub fn get(&self, index: u16) -> Result<&CdfTable> {
         self.tables
             .get(usize::from(index))
-            .ok_or(Error::TableIndexOutOfRange { index: usize::from(index), count: self.len() })
+            .ok_or(Error::TableIndexOutOfRange {
+                index: usize::from(index),
+                count: self.len(),
+            })
     }
 
     /// All tables, in index order.
@@ -242,12 +253,16 @@ impl TableSet {
 pub fn quantize_probabilities(probabilities: &[f64]) -> Result<Vec<u32>> {
     let n = probabilities.len();
     if !(2..=TOTAL as usize).contains(&n) {
-        return Err(Error::InvalidTable(format!("{n} probabilities; need 2..={TOTAL}")));
+        return Err(Error::InvalidTable(format!(
+            "{n} probabilities; need 2..={TOTAL}"
+        )));
     }
     let mut sum = 0.0;
     for &p in probabilities {
         if !(p.is_finite() && p >= 0.0) {
-            return Err(Error::InvalidTable(format!("probability {p} is not finite and >= 0")));
+            return Err(Error::InvalidTable(format!(
+                "probability {p} is not finite and >= 0"
+            )));
         }
         sum += p;
     }
@@ -255,8 +270,10 @@ pub fn quantize_probabilities(probabilities: &[f64]) -> Result<Vec<u32>> {
         return Err(Error::InvalidTable("probabilities sum to 0".into()));
     }
     let scale = f64::from(TOTAL) / sum;
-    let mut freq: Vec<i64> =
-        probabilities.iter().map(|&p| ((p * scale + 0.5).floor() as i64).max(1)).collect();
+    let mut freq: Vec<i64> = probabilities
+        .iter()
+        .map(|&p| ((p * scale + 0.5).floor() as i64).max(1))
+        .collect();
     let mut diff = i64::from(TOTAL) - freq.iter().sum::<i64>();
     if diff != 0 {
         let mut order: Vec<usize> = (0..n).collect();
@@ -279,7 +296,9 @@ pub fn quantize_probabilities(probabilities: &[f64]) -> Result<Vec<u32>> {
                     }
                 }
                 if !took {
-                    return Err(Error::InvalidTable("too many entries for the precision".into()));
+                    return Err(Error::InvalidTable(
+                        "too many entries for the precision".into(),
+                    ));
                 }
             }
         }
@@ -321,7 +340,10 @@ mod tests {
         let mut probs = vec![1e-30; 3000];
         probs[1500] = 1.0;
         let f = quantize_probabilities(&probs).unwrap();
-        assert_eq!(f.iter().map(|&x| u64::from(x)).sum::<u64>(), u64::from(TOTAL));
+        assert_eq!(
+            f.iter().map(|&x| u64::from(x)).sum::<u64>(),
+            u64::from(TOTAL)
+        );
         assert!(f.iter().all(|&x| x >= 1));
         let uniform = quantize_probabilities(&vec![1.0; TOTAL as usize]).unwrap();
         assert!(uniform.iter().all(|&x| x == 1));

@@ -33,7 +33,11 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
         if n > self.remaining() {
-            return Err(Error::Truncated { what, needed: n, available: self.remaining() });
+            return Err(Error::Truncated {
+                what,
+                needed: n,
+                available: self.remaining(),
+            });
         }
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;

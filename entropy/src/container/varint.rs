@@ -38,7 +38,11 @@ pub(crate) fn read_u32(r: &mut Reader<'_>, field: &'static str) -> Result<u32> {
             });
         }
     }
-    Err(Error::InvalidField { field, value, expected: "a varint of at most 5 bytes" })
+    Err(Error::InvalidField {
+        field,
+        value,
+        expected: "a varint of at most 5 bytes",
+    })
 }
 
 #[cfg(test)]
@@ -54,7 +58,12 @@ mod tests {
             assert_eq!(read_u32(&mut r, "v").unwrap(), v);
             assert!(r.is_empty());
         }
-        for bad in [&[0x80, 0x00][..], &[0xff, 0xff, 0xff, 0xff, 0x10], &[0x80; 6], &[0x80]] {
+        for bad in [
+            &[0x80, 0x00][..],
+            &[0xff, 0xff, 0xff, 0xff, 0x10],
+            &[0x80; 6],
+            &[0x80],
+        ] {
             assert!(read_u32(&mut Reader::new(bad), "v").is_err(), "{bad:?}");
         }
     }

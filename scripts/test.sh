@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's second command, and exactly what CI runs (.ci/run).
+# Installs the system packages it needs with apt-get when they are missing (idempotent), then
+# checks formatting and lints and runs every test with optimised code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the suite needs. Later issues add theirs here (Vulkan for wgpu, ...).
+packages=(gcc libc6-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test (release)"
+cargo test --workspace --release --locked
