@@ -66,6 +66,17 @@ pub enum Error {
         /// The section kind byte.
         kind: u8,
     },
+    /// The file was written by a model this decoder does not have.
+    #[error(
+        "this file was written by model {found}, which this decoder does not have \
+         (available: {available}); decode it with the lic build or model file that wrote it"
+    )]
+    UnknownModel {
+        /// Fingerprint in the file.
+        found: crate::Fingerprint,
+        /// Fingerprints the decoder has, comma-separated.
+        available: String,
+    },
     /// Bytes follow the last frame.
     #[error("{count} unexpected byte(s) after the last frame of the .lic data")]
     TrailingData {

@@ -109,6 +109,26 @@ impl Header {
     pub fn pixels(&self) -> u64 {
         u64::from(self.width) * u64::from(self.height)
     }
+
+    /// Checks that the file's model is among the `available` ones, before any decoding.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`], naming the file's fingerprint and the available ones.
+    pub fn require_model(&self, available: &[Fingerprint]) -> Result<()> {
+        if available.contains(&self.fingerprint) {
+            Ok(())
+        } else {
+            let list: Vec<String> = available.iter().map(ToString::to_string).collect();
+            Err(Error::UnknownModel {
+                found: self.fingerprint,
+                available: if list.is_empty() {
+                    "none".into()
+                } else {
+                    list.join(", ")
+                },
+            })
+        }
+    }
 }
 
 /// How a frame is coded. Only intra frames exist today; inter frames will get new codes.
@@ -522,6 +542,28 @@ mod tests {
                 found: 2,
                 supported: 1
             })
+        );
+    }
+
+    #[test]
+    fn names_an_unknown_model() {
+        let h = sample().header;
+        assert!(
+            h.require_model(&[Fingerprint([9; 8]), h.fingerprint])
+                .is_ok()
+        );
+        let err = h.require_model(&[Fingerprint([9; 8])]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this file was written by model 0102030405060708, which this decoder does not have \
+             (available: 0909090909090909); decode it with the lic build or model file that \
+             wrote it"
+        );
+        assert!(
+            h.require_model(&[])
+                .unwrap_err()
+                .to_string()
+                .contains("available: none")
         );
     }
 
