@@ -20,17 +20,14 @@ use lic_entropy::{
 };
 use std::hint::black_box;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 const N: usize = 1_000_000;
 const MAX_INDEX: u16 = 56;
 
 fn workload() -> (Vec<i32>, Vec<u16>) {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut uniform = common::uniform_rng(0x9e37_79b9_7f4a_7c15);
     (0..N)
         .map(|_| {
             let k = ((uniform() * f64::from(MAX_INDEX + 1)) as u16).min(MAX_INDEX);

@@ -7,6 +7,9 @@ use lic_entropy::{
 };
 use proptest::prelude::*;
 
+mod common;
+use common::regression_inputs;
+
 /// A small but real file: two frames whose sections are actual rANS streams.
 fn sample() -> (LicFile, Vec<Vec<i32>>, Vec<u16>) {
     let tables = gaussian_tables();
@@ -213,19 +216,6 @@ fn fuzz_regressions_stay_fixed() {
     for data in regression_inputs("container") {
         lic_entropy::fuzzing::check_container(&data);
     }
-}
-
-/// Every input file in `fuzz/regressions/<target>/`.
-pub fn regression_inputs(target: &str) -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
 /// `fuzz/regressions/container/seed-valid-two-frames.lic` was written by a few lines of

@@ -6,6 +6,8 @@ use lic_entropy::{
 };
 use proptest::prelude::*;
 
+mod common;
+
 /// Symbols as a Gaussian codec produces them, plus occasional extremes.
 fn symbol() -> impl Strategy<Value = i32> {
     prop_oneof![
@@ -119,13 +121,7 @@ fn table_index_errors_name_the_range() {
 #[test]
 fn rate_is_close_to_the_ideal() {
     let tables = gaussian_tables();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = common::uniform_rng(0x2545_f491_4f6c_dd1d);
     let n = 200_000;
     let mut symbols = Vec::with_capacity(n);
     let mut indices = Vec::with_capacity(n);
@@ -154,9 +150,7 @@ fn rate_is_close_to_the_ideal() {
 /// Inputs that once broke the entropy fuzz target (`fuzz/regressions/entropy_decode/`).
 #[test]
 fn fuzz_regressions_stay_fixed() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/entropy_decode");
-    for entry in std::fs::read_dir(&dir).expect("regression folder") {
-        lic_entropy::fuzzing::check_entropy(&std::fs::read(entry.unwrap().path()).unwrap());
+    for data in common::regression_inputs("entropy_decode") {
+        lic_entropy::fuzzing::check_entropy(&data);
     }
 }
