@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the suite needs. Later issues add theirs here (Vulkan for wgpu, ...).
-packages=(gcc libc6-dev)
+# System packages the suite needs: a C toolchain, and Mesa's lavapipe (a Vulkan driver on the
+# CPU) with the Vulkan loader, so the wgpu backend is tested for real without a GPU.
+packages=(gcc libc6-dev mesa-vulkan-drivers libvulkan1)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,6 +19,9 @@ if ((${#missing[@]})); then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
+
+# The Vulkan loader wants a private runtime folder; without one it only warns.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -122,3 +122,160 @@ fn damaged_or_foreign_files_fail_cleanly() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+fn asset(name: &str) -> String {
+    format!("{}/../assets/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lic_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lic"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run lic");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn encode_then_decode_round_trips_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let lic_path = dir.path().join("a.lic");
+    let png_path = dir.path().join("a.png");
+    let (l, p) = (lic_path.to_str().unwrap(), png_path.to_str().unwrap());
+    let o = lic(&[
+        "encode",
+        &asset("kodim19_71x53.png"),
+        "-o",
+        l,
+        "-q",
+        "80",
+        "--metrics",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stderr(&o);
+    assert!(
+        report.contains("bpp") && report.contains("PSNR"),
+        "{report}"
+    );
+    let info = lic(&["info", l, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(json["width"], 71);
+    assert_eq!(json["quality"], 80.0);
+    let o = lic(&["decode", l, "-o", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = lic_codec::Image::open(&png_path).unwrap();
+    assert_eq!((img.width(), img.height()), (71, 53));
+}
+
+#[test]
+fn outputs_are_never_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("taken.lic");
+    std::fs::write(&out, b"precious").unwrap();
+    let o = out.to_str().unwrap();
+    let r = lic(&["encode", &asset("kodim08_gray64.png"), "-o", o]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("already exists"), "{}", stderr(&r));
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    let r = lic(&["encode", &asset("kodim08_gray64.png"), "-o", o, "--force"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_ne!(std::fs::read(&out).unwrap(), b"precious");
+}
+
+#[test]
+fn standard_input_and_output_work_for_encode_and_decode() {
+    let png = std::fs::read(asset("kodim08_gray64.png")).unwrap();
+    let enc = lic_stdin(&["encode", "-", "-o", "-", "-q", "30"], &png);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    assert_eq!(&enc.stdout[..4], b"\x89LIC");
+    let dec = lic_stdin(&["decode", "-", "-o", "-"], &enc.stdout);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    assert_eq!(&dec.stdout[1..4], b"PNG");
+}
+
+#[test]
+fn bad_inputs_fail_with_a_message_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.lic");
+    let o = out.to_str().unwrap();
+    // Not an image.
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    let r = lic(&["encode", text.to_str().unwrap(), "-o", o]);
+    assert!(!r.status.success() && stderr(&r).contains("lic: error:"));
+    // Transparency is refused, not dropped.
+    let rgba = image::RgbaImage::from_fn(8, 8, |x, _| image::Rgba([1, 2, 3, (x * 30) as u8]));
+    let rgba_path = dir.path().join("alpha.png");
+    rgba.save(&rgba_path).unwrap();
+    let r = lic(&["encode", rgba_path.to_str().unwrap(), "-o", o]);
+    assert!(stderr(&r).contains("transparency"), "{}", stderr(&r));
+    // 16-bit is refused.
+    let deep = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(4, 4, image::Rgb([1, 2, 3]));
+    let deep_path = dir.path().join("deep.png");
+    deep.save(&deep_path).unwrap();
+    let r = lic(&["encode", deep_path.to_str().unwrap(), "-o", o]);
+    assert!(stderr(&r).contains("16"), "{}", stderr(&r));
+    // Quality out of range.
+    let r = lic(&["encode", &asset("kodim08_gray64.png"), "-o", o, "-q", "101"]);
+    assert!(!r.status.success());
+    assert!(!out.exists());
+}
+
+#[test]
+fn damaged_lic_files_fail_cleanly_on_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("g.lic");
+    let r = lic(&[
+        "encode",
+        &asset("kodim08_gray64.png"),
+        "-o",
+        good.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let bytes = std::fs::read(&good).unwrap();
+    let out = dir.path().join("out.png");
+    for (name, data, expect) in [
+        ("truncated", bytes[..bytes.len() - 3].to_vec(), "truncated"),
+        (
+            "flipped",
+            {
+                let mut b = bytes.clone();
+                let i = b.len() - 10;
+                b[i] ^= 0x40;
+                b
+            },
+            "corrupted",
+        ),
+    ] {
+        let path = dir.path().join(format!("{name}.lic"));
+        std::fs::write(&path, data).unwrap();
+        let r = lic(&[
+            "decode",
+            path.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!r.status.success(), "{name}");
+        assert!(stderr(&r).contains(expect), "{name}: {}", stderr(&r));
+        assert!(!out.exists());
+    }
+    let r = lic(&[
+        "decode",
+        good.to_str().unwrap(),
+        "-o",
+        dir.path().join("x.jpg").to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&r).contains("lossless output format"),
+        "{}",
+        stderr(&r)
+    );
+}

@@ -1,9 +1,10 @@
 //! `lic info`: inspect a `.lic` file without decoding it.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+
+use crate::io::read_input;
 use clap::Args;
 use lic_codec::entropy::{ColorFormat, LicFile, Limits};
 use serde::Serialize;
@@ -111,17 +112,5 @@ fn print_text(i: &Info) {
         for s in &f.sections {
             println!("  0x{:02X} {:<18} {:>10} bytes", s.kind, s.name, s.bytes);
         }
-    }
-}
-
-fn read_input(path: &PathBuf) -> Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read standard input")?;
-        Ok(buf)
-    } else {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
     }
 }

@@ -80,6 +80,40 @@ pub fn gaussian_tables() -> &'static TableSet {
     })
 }
 
+/// The discretised Gaussian `N(mean, sigma)` over the integers within `TAIL_SIGMAS` sigmas of
+/// the mean, plus the escape entry: the table a factorized prior exports per channel. Built
+/// from IEEE basic operations only, so every platform gets the same table from the same
+/// `(mean, sigma)`.
+///
+/// # Errors
+/// [`crate::Error::InvalidTable`] unless `mean` is finite with `|mean| <= 2^20` and `sigma` is
+/// within `[0.05, 4096]`.
+pub fn discretized_gaussian(mean: f64, sigma: f64) -> crate::Result<CdfTable> {
+    let mean_ok = mean.is_finite() && mean.abs() <= f64::from(1u32 << 20);
+    if !mean_ok || !(0.05..=4096.0).contains(&sigma) {
+        return Err(crate::Error::InvalidTable(format!(
+            "discretised Gaussian needs |mean| <= 2^20 and sigma in [0.05, 4096], got mean \
+             {mean}, sigma {sigma}"
+        )));
+    }
+    let lo = (mean - TAIL_SIGMAS * sigma).floor() as i32;
+    let hi = (mean + TAIL_SIGMAS * sigma).ceil() as i32;
+    let cdf = |x: f64| {
+        let t = (x - mean) / sigma;
+        if t < 0.0 {
+            normal_upper_tail(-t)
+        } else {
+            1.0 - normal_upper_tail(t)
+        }
+    };
+    let mut probs: Vec<f64> = (lo..=hi)
+        .map(|k| (cdf(f64::from(k) + 0.5) - cdf(f64::from(k) - 0.5)).max(0.0))
+        .collect();
+    probs.push(cdf(f64::from(lo) - 0.5) + (1.0 - cdf(f64::from(hi) + 0.5)));
+    let freqs = quantize_probabilities(&probs)?;
+    CdfTable::from_frequencies(lo, &freqs)
+}
+
 fn gaussian_table(sigma: f64) -> CdfTable {
     let radius = ((TAIL_SIGMAS * sigma).ceil() as i32).max(1);
     let mut probs = Vec::with_capacity(2 * radius as usize + 2);
@@ -107,6 +141,18 @@ mod tests {
 
     /// FNV-1a over every table's canonical bytes. If this changes, every `.lic` file ever
     /// written decodes differently: that is a format change (bump the version).
+    #[test]
+    fn discretized_gaussian_is_centred_and_validated() {
+        let t = discretized_gaussian(3.0, 1.0).unwrap();
+        assert!(t.cost_bits(3) < t.cost_bits(2) && t.cost_bits(3) < t.cost_bits(4));
+        assert!(t.min_symbol() <= -1 && t.max_symbol() >= 7);
+        // A narrow prior concentrates almost everything on the nearest integer.
+        assert!(discretized_gaussian(-2.2, 0.05).unwrap().cost_bits(-2) < 0.01);
+        assert!(discretized_gaussian(f64::NAN, 1.0).is_err());
+        assert!(discretized_gaussian(0.0, 0.0).is_err());
+        assert!(discretized_gaussian(0.0, 1e6).is_err());
+    }
+
     #[test]
     fn gaussian_tables_are_bit_identical_to_the_golden_hash() {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;

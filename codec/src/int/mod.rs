@@ -1,0 +1,114 @@
+//! The integer entropy-parameter networks: everything that chooses a probability table.
+//!
+//! Float arithmetic differs between devices, compilers and thread counts, and a different
+//! table index desynchronises the rANS decoder: a file would decode to garbage. So `h_s`, the
+//! channel and checkerboard contexts and the parameter aggregation run here, on the CPU, in
+//! integers only:
+//!
+//! - activations are `i32` fixed point with [`FRAC_BITS`] fractional bits, saturated to
+//!   `±`[`ACTIVATION_LIMIT`] after every layer;
+//! - weights are `i32` with at most [`WEIGHT_LIMIT`] magnitude and a per-output-channel
+//!   power-of-two scale `2^shift`, biases are pre-scaled to `2^(FRAC_BITS + shift)`;
+//! - products and sums wrap modulo 2^32 (they cannot overflow for any realistic input, and
+//!   if a hostile one makes them, encoder and decoder still wrap identically);
+//! - the result of a layer is `(acc + bias + 2^(shift-1)) >> shift` (arithmetic shift);
+//! - LeakyReLU's slope 1/8 is `x >> 3` ([`LEAKY_SHIFT`]).
+//!
+//! Integer addition is associative, so the rayon split over output channels gives the same
+//! bits with any number of threads.
+
+mod conv;
+mod entropy;
+
+pub use conv::{IntConv2d, IntConvTranspose2d, quantize_layer};
+pub use entropy::{IntEntropyModel, IntGroup, PassParams};
+pub(crate) use entropy::{Z_TABLES, integer_layers, tables_to_i32};
+
+/// Fractional bits of every activation, mean and log2-scale.
+pub const FRAC_BITS: u32 = 8;
+/// One in fixed point.
+pub const ONE: i32 = 1 << FRAC_BITS;
+/// Activations are saturated to `±ACTIVATION_LIMIT` (±128.0).
+pub const ACTIVATION_LIMIT: i32 = (1 << 15) - 1;
+/// Largest quantised weight magnitude (11 significant bits).
+pub const WEIGHT_LIMIT: i32 = (1 << 10) - 1;
+/// Largest per-channel weight shift.
+pub const MAX_SHIFT: u32 = 16;
+/// LeakyReLU's negative slope as a right shift (slope `2^-3`, [`crate::model::LEAKY_SLOPE`]).
+pub const LEAKY_SHIFT: u32 = 3;
+
+/// A `C x H x W` integer feature map (batch of one), channel-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntMap {
+    /// Channels.
+    pub c: usize,
+    /// Rows.
+    pub h: usize,
+    /// Columns.
+    pub w: usize,
+    /// `c * h * w` values.
+    pub data: Vec<i32>,
+}
+
+impl IntMap {
+    /// All zeros.
+    pub fn zeros(c: usize, h: usize, w: usize) -> Self {
+        Self {
+            c,
+            h,
+            w,
+            data: vec![0; c * h * w],
+        }
+    }
+
+    /// Channels `start..start + count` as a new map.
+    pub fn channels(&self, start: usize, count: usize) -> Self {
+        let plane = self.h * self.w;
+        Self {
+            c: count,
+            h: self.h,
+            w: self.w,
+            data: self.data[start * plane..(start + count) * plane].to_vec(),
+        }
+    }
+
+    /// Channel `c` as a slice.
+    pub fn plane(&self, c: usize) -> &[i32] {
+        let plane = self.h * self.w;
+        &self.data[c * plane..(c + 1) * plane]
+    }
+
+    /// Channel `c` as a mutable slice.
+    pub fn plane_mut(&mut self, c: usize) -> &mut [i32] {
+        let plane = self.h * self.w;
+        &mut self.data[c * plane..(c + 1) * plane]
+    }
+
+    /// Concatenation along channels (all maps of one size).
+    pub fn cat(parts: &[&IntMap]) -> Self {
+        let (h, w) = (parts[0].h, parts[0].w);
+        let mut data = Vec::with_capacity(parts.iter().map(|p| p.data.len()).sum());
+        for p in parts {
+            debug_assert_eq!((p.h, p.w), (h, w));
+            data.extend_from_slice(&p.data);
+        }
+        Self {
+            c: parts.iter().map(|p| p.c).sum(),
+            h,
+            w,
+            data,
+        }
+    }
+}
+
+/// Saturates a value to the activation range.
+#[inline]
+pub fn saturate(v: i32) -> i32 {
+    v.clamp(-ACTIVATION_LIMIT, ACTIVATION_LIMIT)
+}
+
+/// Integer LeakyReLU with slope `2^-LEAKY_SHIFT`.
+#[inline]
+pub fn leaky(v: i32) -> i32 {
+    if v < 0 { v >> LEAKY_SHIFT } else { v }
+}

@@ -1,0 +1,151 @@
+//! The architecture's hyper-parameters, stored in every model file.
+
+use serde::{Deserialize, Serialize};
+
+/// Sizes of a lic model. The defaults are the shipped architecture; tests use [`Self::tiny`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Width of the analysis/synthesis transforms (`N`).
+    pub transform_channels: usize,
+    /// Channels of the latent `y` at 1/16 resolution (`M`).
+    pub latent_channels: usize,
+    /// Channels of the hyper-latent `z` at 1/64 resolution.
+    pub hyper_channels: usize,
+    /// Uneven channel groups of `y`, coded one after the other; they sum to `latent_channels`.
+    pub groups: Vec<usize>,
+    /// Trained quality levels; `q` in 0..=100 interpolates between their gain vectors.
+    pub quality_levels: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            transform_channels: 128,
+            latent_channels: 192,
+            hyper_channels: 128,
+            groups: vec![16, 16, 32, 64, 64],
+            quality_levels: 6,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// A model small enough for unit tests (a few thousand parameters).
+    pub fn tiny() -> Self {
+        Self {
+            transform_channels: 8,
+            latent_channels: 12,
+            hyper_channels: 8,
+            groups: vec![2, 4, 6],
+            quality_levels: 3,
+        }
+    }
+
+    /// Checks the sizes are consistent and within what a decoder accepts from a file.
+    ///
+    /// # Errors
+    /// A message saying which size is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        let in_range = |v: usize| (1..=1024).contains(&v);
+        if !in_range(self.transform_channels)
+            || !in_range(self.latent_channels)
+            || !in_range(self.hyper_channels)
+        {
+            return Err("channel counts must be within 1..=1024".into());
+        }
+        if self.groups.is_empty() || self.groups.len() > 32 || self.groups.contains(&0) {
+            return Err("groups must be 1..=32 non-empty channel groups".into());
+        }
+        if self.groups.iter().sum::<usize>() != self.latent_channels {
+            return Err(format!(
+                "groups {:?} must sum to latent_channels {}",
+                self.groups, self.latent_channels
+            ));
+        }
+        if !(1..=64).contains(&self.quality_levels) {
+            return Err("quality_levels must be within 1..=64".into());
+        }
+        Ok(())
+    }
+
+    /// First latent channel of each group.
+    pub fn group_offsets(&self) -> Vec<usize> {
+        self.groups
+            .iter()
+            .scan(0, |acc, &c| {
+                let start = *acc;
+                *acc += c;
+                Some(start)
+            })
+            .collect()
+    }
+}
+
+/// Multiply-accumulates per image pixel of each part, counted from the layer shapes (what the
+/// code executes, including the integer networks' two checkerboard passes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Complexity {
+    /// `g_a` (encoder only).
+    pub analysis: f64,
+    /// `h_a` (encoder only).
+    pub hyper_analysis: f64,
+    /// `h_s` plus every group's context and aggregation networks (both sides, integer).
+    pub entropy_params: f64,
+    /// `g_s` (decoder; the encoder runs it only for `--metrics`).
+    pub synthesis: f64,
+}
+
+impl Complexity {
+    /// MACs per pixel to encode.
+    pub fn encoder(&self) -> f64 {
+        self.analysis + self.hyper_analysis + self.entropy_params
+    }
+
+    /// MACs per pixel to decode.
+    pub fn decoder(&self) -> f64 {
+        self.entropy_params + self.synthesis
+    }
+}
+
+impl ModelConfig {
+    /// MACs per image pixel of each part.
+    pub fn complexity(&self) -> Complexity {
+        let (n, m, z) = (
+            self.transform_channels as f64,
+            self.latent_channels as f64,
+            self.hyper_channels as f64,
+        );
+        // A layer at resolution 1/r (of each side) costs macs / r^2 per pixel.
+        let at = |r: f64, macs: f64| macs / (r * r);
+        let gdn = n * n * (at(2.0, 1.0) + at(4.0, 1.0) + at(8.0, 1.0));
+        let analysis = at(2.0, 25.0 * 3.0 * n)
+            + at(4.0, 25.0 * n * n)
+            + at(8.0, 25.0 * n * n)
+            + at(16.0, 25.0 * n * m)
+            + gdn;
+        // Transposed convolutions: cin * cout * k^2 per *input* position.
+        let synthesis = at(16.0, 25.0 * m * n)
+            + at(8.0, 25.0 * n * n)
+            + at(4.0, 25.0 * n * n)
+            + at(2.0, 25.0 * n * 3.0)
+            + gdn;
+        let hyper_analysis =
+            at(16.0, 9.0 * m * n) + at(32.0, 25.0 * n * n) + at(64.0, 25.0 * n * z);
+        let mut entropy = at(64.0, 25.0 * z * n) + at(32.0, 25.0 * n * n) + at(16.0, 2.0 * m * n);
+        for (&o, &c) in self.group_offsets().iter().zip(&self.groups) {
+            let (o, c) = (o as f64, c as f64);
+            let inputs = if o == 0.0 { 4.0 * c } else { 6.0 * c };
+            let channel = 9.0 * o * 2.0 * c;
+            let spatial = 25.0 * c * 2.0 * c;
+            let agg = inputs * 4.0 * c + 4.0 * c * 3.0 * c + 3.0 * c * 2.0 * c;
+            entropy += at(16.0, channel + spatial + 2.0 * agg);
+        }
+        Complexity {
+            analysis,
+            hyper_analysis,
+            entropy_params: entropy,
+            synthesis,
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! 8-bit RGB and grayscale images in and out, through the `image` crate.
+
+use std::io::Cursor;
+use std::path::Path;
+
+pub use image::ImageFormat;
+use image::{DynamicImage, ImageReader};
+use lic_entropy::ColorFormat;
+use lic_entropy::container::MAX_SIDE;
+
+use crate::error::{Error, Result};
+
+/// Largest decoded image the readers accept before allocating (1 GiB).
+const MAX_DECODE_ALLOC: u64 = 1 << 30;
+
+/// An 8-bit image: interleaved RGB or single-channel gray, rows top to bottom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    width: u32,
+    height: u32,
+    color: ColorFormat,
+    pixels: Vec<u8>,
+}
+
+impl Image {
+    /// Wraps `pixels` (`width * height * channels` bytes).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedImage`] if a side is 0 or above 2^20, or the buffer has the wrong size.
+    pub fn new(width: u32, height: u32, color: ColorFormat, pixels: Vec<u8>) -> Result<Self> {
+        if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+            return Err(Error::UnsupportedImage(format!(
+                "{width}x{height}: each side must be within 1..={MAX_SIDE}"
+            )));
+        }
+        let expected = u64::from(width) * u64::from(height) * color.channels() as u64;
+        if pixels.len() as u64 != expected {
+            return Err(Error::UnsupportedImage(format!(
+                "{width}x{height} {color:?} needs {expected} bytes, got {}",
+                pixels.len()
+            )));
+        }
+        Ok(Self {
+            width,
+            height,
+            color,
+            pixels,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// RGB or gray.
+    pub fn color(&self) -> ColorFormat {
+        self.color
+    }
+
+    /// The interleaved samples.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// The image as interleaved RGB (gray replicated).
+    pub fn to_rgb(&self) -> Vec<u8> {
+        match self.color {
+            ColorFormat::Gray8 => self.pixels.iter().flat_map(|&g| [g, g, g]).collect(),
+            _ => self.pixels.clone(),
+        }
+    }
+
+    /// Decodes an image file's bytes (PNG, JPEG, WebP, TIFF, BMP, PNM; format from content).
+    ///
+    /// # Errors
+    /// [`Error::Image`] if it cannot be decoded, [`Error::UnsupportedImage`] for images lic
+    /// does not code yet (transparency, more than 8 bits per sample).
+    pub fn from_memory(bytes: &[u8]) -> Result<Self> {
+        let mut reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::Image(e.to_string()))?;
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(MAX_SIDE);
+        limits.max_image_height = Some(MAX_SIDE);
+        limits.max_alloc = Some(MAX_DECODE_ALLOC);
+        reader.limits(limits);
+        if reader.format().is_none() {
+            return Err(Error::Image(
+                "unrecognised image format (lic reads PNG, JPEG, WebP, TIFF, BMP and PNM)".into(),
+            ));
+        }
+        let img = reader.decode().map_err(|e| Error::Image(e.to_string()))?;
+        Self::from_dynamic(img)
+    }
+
+    /// Reads an image file.
+    ///
+    /// # Errors
+    /// As [`Self::from_memory`], plus I/O errors as [`Error::Image`].
+    pub fn open(path: &Path) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::Image(format!("{}: {e}", path.display())))?;
+        Self::from_memory(&bytes)
+    }
+
+    /// Converts a decoded image. Opaque alpha (every alpha sample 255) is dropped, since
+    /// that loses nothing; real transparency and 16-bit or float samples are refused rather
+    /// than silently changed.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedImage`].
+    pub fn from_dynamic(img: DynamicImage) -> Result<Self> {
+        let (w, h) = (img.width(), img.height());
+        match img {
+            DynamicImage::ImageRgb8(b) => Self::new(w, h, ColorFormat::Rgb8, b.into_raw()),
+            DynamicImage::ImageLuma8(b) => Self::new(w, h, ColorFormat::Gray8, b.into_raw()),
+            DynamicImage::ImageRgba8(b) => {
+                let raw = b.into_raw();
+                if raw.chunks_exact(4).any(|p| p[3] != 255) {
+                    return Err(transparency());
+                }
+                let rgb = raw
+                    .chunks_exact(4)
+                    .flat_map(|p| [p[0], p[1], p[2]])
+                    .collect();
+                Self::new(w, h, ColorFormat::Rgb8, rgb)
+            }
+            DynamicImage::ImageLumaA8(b) => {
+                let raw = b.into_raw();
+                if raw.chunks_exact(2).any(|p| p[1] != 255) {
+                    return Err(transparency());
+                }
+                Self::new(
+                    w,
+                    h,
+                    ColorFormat::Gray8,
+                    raw.chunks_exact(2).map(|p| p[0]).collect(),
+                )
+            }
+            other => Err(Error::UnsupportedImage(format!(
+                "{:?} samples: lic codes 8-bit RGB and grayscale images (16-bit and float \
+                 input will come with a later version)",
+                other.color()
+            ))),
+        }
+    }
+
+    /// Encodes the image as PNG.
+    ///
+    /// # Errors
+    /// [`Error::Image`] if the PNG encoder fails.
+    pub fn to_png(&self) -> Result<Vec<u8>> {
+        self.to_format(ImageFormat::Png)
+    }
+
+    /// Encodes the image in a lossless format: PNG, PNM (PPM/PGM), BMP or TIFF.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for other formats, [`Error::Image`] if the encoder fails.
+    pub fn to_format(&self, format: ImageFormat) -> Result<Vec<u8>> {
+        if !matches!(
+            format,
+            ImageFormat::Png | ImageFormat::Pnm | ImageFormat::Bmp | ImageFormat::Tiff
+        ) {
+            return Err(Error::Unsupported(format!(
+                "writing {format:?}: decoded images are written losslessly as PNG, PNM, BMP or TIFF"
+            )));
+        }
+        let mut out = Cursor::new(Vec::new());
+        let img = match self.color {
+            ColorFormat::Gray8 => {
+                image::GrayImage::from_raw(self.width, self.height, self.pixels.clone())
+                    .map(DynamicImage::ImageLuma8)
+            }
+            _ => image::RgbImage::from_raw(self.width, self.height, self.pixels.clone())
+                .map(DynamicImage::ImageRgb8),
+        }
+        .ok_or_else(|| Error::Image("pixel buffer does not match its size".into()))?;
+        img.write_to(&mut out, format)
+            .map_err(|e| Error::Image(e.to_string()))?;
+        Ok(out.into_inner())
+    }
+}
+
+fn transparency() -> Error {
+    Error::UnsupportedImage(
+        "the image has transparency: lic codes opaque 8-bit RGB and grayscale images \
+         (alpha will come with a later version)"
+            .into(),
+    )
+}
