@@ -88,32 +88,58 @@ fn finish_plane(acc: &mut [i32], bias: i32, shift: i32, activation: bool) {
     }
 }
 
-/// Checks a quantised layer's sizes and value ranges, for layers read from a file.
-fn check_layer(q: &QuantizedLayer, weights: usize, cout: usize, name: &str) -> Result<(), String> {
-    if q.weight.len() != weights || q.bias.len() != cout || q.shift.len() != cout {
-        return Err(format!("{name}: wrong tensor sizes"));
-    }
-    if q.weight.iter().any(|w| w.abs() > WEIGHT_LIMIT) {
-        return Err(format!("{name}: a weight exceeds ±{WEIGHT_LIMIT}"));
-    }
-    if q.shift
-        .iter()
-        .any(|&s| !(0..=MAX_SHIFT as i32).contains(&s))
-    {
-        return Err(format!("{name}: a shift is outside 0..={MAX_SHIFT}"));
-    }
-    Ok(())
-}
-
-/// A stride-1 `k x k` integer convolution with zero padding `k / 2`.
+/// What both integer convolution kinds hold: sizes, the quantised layer, whether LeakyReLU follows.
 #[derive(Clone, Debug)]
-pub struct IntConv2d {
+struct IntLayer {
     cin: usize,
     cout: usize,
     k: usize,
     layer: QuantizedLayer,
     activation: bool,
 }
+
+impl IntLayer {
+    /// Checks sizes and value ranges (layers come from files) before accepting a layer.
+    fn new(
+        cin: usize,
+        cout: usize,
+        k: usize,
+        layer: QuantizedLayer,
+        activation: bool,
+        name: &str,
+    ) -> Result<Self, String> {
+        if k.is_multiple_of(2) {
+            return Err(format!("{name}: kernel size {k} must be odd"));
+        }
+        if layer.weight.len() != cin * cout * k * k
+            || layer.bias.len() != cout
+            || layer.shift.len() != cout
+        {
+            return Err(format!("{name}: wrong tensor sizes"));
+        }
+        if layer.weight.iter().any(|w| w.abs() > WEIGHT_LIMIT) {
+            return Err(format!("{name}: a weight exceeds ±{WEIGHT_LIMIT}"));
+        }
+        if layer
+            .shift
+            .iter()
+            .any(|&s| !(0..=MAX_SHIFT as i32).contains(&s))
+        {
+            return Err(format!("{name}: a shift is outside 0..={MAX_SHIFT}"));
+        }
+        Ok(Self {
+            cin,
+            cout,
+            k,
+            layer,
+            activation,
+        })
+    }
+}
+
+/// A stride-1 `k x k` integer convolution with zero padding `k / 2`.
+#[derive(Clone, Debug)]
+pub struct IntConv2d(IntLayer);
 
 impl IntConv2d {
     /// Wraps a quantised layer with weights `[cout, cin, k, k]`; `activation` applies LeakyReLU.
@@ -128,40 +154,31 @@ impl IntConv2d {
         activation: bool,
         name: &str,
     ) -> Result<Self, String> {
-        if k.is_multiple_of(2) {
-            return Err(format!("{name}: kernel size {k} must be odd"));
-        }
-        check_layer(&layer, cout * cin * k * k, cout, name)?;
-        Ok(Self {
-            cin,
-            cout,
-            k,
-            layer,
-            activation,
-        })
+        IntLayer::new(cin, cout, k, layer, activation, name).map(Self)
     }
 
     /// Input channels.
     pub fn cin(&self) -> usize {
-        self.cin
+        self.0.cin
     }
 
     /// `[cin, h, w] -> [cout, h, w]`.
     pub fn forward(&self, x: &IntMap) -> IntMap {
-        assert_eq!(x.c, self.cin, "IntConv2d input channels");
-        let (h, w, k) = (x.h, x.w, self.k);
+        assert_eq!(x.c, self.0.cin, "IntConv2d input channels");
+        let (h, w, k) = (x.h, x.w, self.0.k);
         let p = k / 2;
         let plane = h * w;
-        let mut out = IntMap::zeros(self.cout, h, w);
+        let mut out = IntMap::zeros(self.0.cout, h, w);
         out.data
             .par_chunks_mut(plane.max(1))
             .enumerate()
             .for_each(|(co, acc)| {
-                for ci in 0..self.cin {
+                for ci in 0..self.0.cin {
                     let input = x.plane(ci);
                     for ky in 0..k {
                         for kx in 0..k {
-                            let wv = self.layer.weight[((co * self.cin + ci) * k + ky) * k + kx];
+                            let wv =
+                                self.0.layer.weight[((co * self.0.cin + ci) * k + ky) * k + kx];
                             if wv == 0 {
                                 continue;
                             }
@@ -189,9 +206,9 @@ impl IntConv2d {
                 }
                 finish_plane(
                     acc,
-                    self.layer.bias[co],
-                    self.layer.shift[co],
-                    self.activation,
+                    self.0.layer.bias[co],
+                    self.0.layer.shift[co],
+                    self.0.activation,
                 );
             });
         out
@@ -201,13 +218,7 @@ impl IntConv2d {
 /// A stride-2 `k x k` integer transposed convolution (padding `k / 2`, output padding 1):
 /// `[cin, h, w] -> [cout, 2h, 2w]`, the integer twin of [`crate::model`]'s `upconv`.
 #[derive(Clone, Debug)]
-pub struct IntConvTranspose2d {
-    cin: usize,
-    cout: usize,
-    k: usize,
-    layer: QuantizedLayer,
-    activation: bool,
-}
+pub struct IntConvTranspose2d(IntLayer);
 
 impl IntConvTranspose2d {
     /// Wraps a quantised layer with weights `[cin, cout, k, k]` (burn's layout).
@@ -222,42 +233,33 @@ impl IntConvTranspose2d {
         activation: bool,
         name: &str,
     ) -> Result<Self, String> {
-        if k.is_multiple_of(2) {
-            return Err(format!("{name}: kernel size {k} must be odd"));
-        }
-        check_layer(&layer, cin * cout * k * k, cout, name)?;
-        Ok(Self {
-            cin,
-            cout,
-            k,
-            layer,
-            activation,
-        })
+        IntLayer::new(cin, cout, k, layer, activation, name).map(Self)
     }
 
     /// `[cin, h, w] -> [cout, 2h, 2w]`. Output `o = 2 i + t - p` receives input `i` through
     /// tap `t`; each output parity class is accumulated in its own contiguous plane so the
     /// inner loop runs over whole rows, then the four planes are interleaved.
     pub fn forward(&self, x: &IntMap) -> IntMap {
-        assert_eq!(x.c, self.cin, "IntConvTranspose2d input channels");
-        let (h, w, k) = (x.h, x.w, self.k);
+        assert_eq!(x.c, self.0.cin, "IntConvTranspose2d input channels");
+        let (h, w, k) = (x.h, x.w, self.0.k);
         let p = (k / 2) as isize;
         let plane = h * w;
-        let mut out = IntMap::zeros(self.cout, 2 * h, 2 * w);
+        let mut out = IntMap::zeros(self.0.cout, 2 * h, 2 * w);
         out.data
             .par_chunks_mut((4 * plane).max(1))
             .enumerate()
             .for_each(|(co, dst)| {
                 // parity[py * 2 + px] holds outputs (2a + py, 2b + px) at a * w + b.
                 let mut parity = vec![0i32; 4 * plane];
-                for ci in 0..self.cin {
+                for ci in 0..self.0.cin {
                     let input = x.plane(ci);
                     for ky in 0..k {
                         let dy = ky as isize - p;
                         let py = dy.rem_euclid(2);
                         let sy = (dy - py) / 2; // a = i + sy
                         for kx in 0..k {
-                            let wv = self.layer.weight[((ci * self.cout + co) * k + ky) * k + kx];
+                            let wv =
+                                self.0.layer.weight[((ci * self.0.cout + co) * k + ky) * k + kx];
                             if wv == 0 {
                                 continue;
                             }
@@ -293,9 +295,9 @@ impl IntConvTranspose2d {
                 }
                 finish_plane(
                     dst,
-                    self.layer.bias[co],
-                    self.layer.shift[co],
-                    self.activation,
+                    self.0.layer.bias[co],
+                    self.0.layer.shift[co],
+                    self.0.activation,
                 );
             });
         out
