@@ -279,3 +279,87 @@ fn damaged_lic_files_fail_cleanly_on_decode() {
         stderr(&r)
     );
 }
+
+fn asset_path(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets")
+        .join(rel)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn bd_rate_reproduces_a_reference_value_and_refuses_bad_curves() {
+    let vtm = asset_path("anchors/compressai/image/kodak/vtm.json");
+    let jpeg = asset_path("anchors/compressai/image/kodak/jpeg.json");
+    let o = lic(&["bd-rate", &vtm, &jpeg]);
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("+208.491") && s.contains("+210.223"), "{s}");
+    let dir = tempfile::tempdir().unwrap();
+    let far = dir.path().join("far.json");
+    std::fs::write(
+        &far,
+        r#"{"name": "far", "results": {"bpp": [5, 6], "psnr-rgb": [60, 61]}}"#,
+    )
+    .unwrap();
+    let o = lic(&["bd-rate", &vtm, far.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("do not overlap"));
+}
+
+#[test]
+fn train_resume_export_then_encode_with_the_exported_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let data = asset_path("train");
+    let base = [
+        "train",
+        "--data",
+        &data,
+        "--run",
+        run_s,
+        "--architecture",
+        "tiny",
+        "--crop",
+        "64",
+        "--batch",
+        "2",
+    ];
+    let o = lic(&[&base[..], &["--steps", "2"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A second new run in the same folder is refused; --resume continues it.
+    let o = lic(&[&base[..], &["--steps", "3"]].concat());
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+    let o = lic(&[&base[..], &["--steps", "3", "--resume"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("3 steps"));
+    let model = dir.path().join("m.licm");
+    let o = lic(&[
+        "export",
+        run_s,
+        "-o",
+        model.to_str().unwrap(),
+        "--name",
+        "cli-test",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let coded = dir.path().join("a.lic");
+    let m = model.to_str().unwrap();
+    let img = asset_path("kodim19_71x53.png");
+    let o = lic(&["encode", &img, "-o", coded.to_str().unwrap(), "--model", m]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let back = dir.path().join("a.png");
+    let o = lic(&[
+        "decode",
+        coded.to_str().unwrap(),
+        "-o",
+        back.to_str().unwrap(),
+        "--model",
+        m,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -1,9 +1,12 @@
 //! `lic`: the command-line front end. The only crate that parses arguments or prints.
 
+mod bd_cmd;
 mod codec_cmd;
+mod eval;
 mod info;
 mod io;
 mod model_cmd;
+mod train_cmd;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,14 @@ enum Command {
     Decode(codec_cmd::DecodeArgs),
     /// Show a model: name, fingerprint, parameters, kMAC per pixel.
     Model(model_cmd::ModelInfoArgs),
+    /// Measure rate-distortion on a folder of images (real files), against JPEG and VTM.
+    Eval(eval::EvalArgs),
+    /// Bjøntegaard delta rate between RD curves (CompressAI results layout).
+    BdRate(bd_cmd::BdRateArgs),
+    /// Train a model (rate + lambda * distortion over one lambda per quality level).
+    Train(train_cmd::TrainArgs),
+    /// Turn a training run's checkpoint into a deployable model file.
+    Export(train_cmd::ExportArgs),
     /// Show what a .lic file holds: header, model fingerprint, section sizes, bits per pixel.
     Info(info::InfoArgs),
 }
@@ -36,6 +47,10 @@ fn main() -> ExitCode {
         Command::Decode(args) => codec_cmd::run_decode(&args),
         Command::Model(args) => model_cmd::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::BdRate(args) => bd_cmd::run(&args),
+        Command::Train(args) => train_cmd::run_train(&args),
+        Command::Export(args) => train_cmd::run_export(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,6 +25,9 @@ pub enum Error {
     /// The file's structure does not match the model (section count, sizes).
     #[error("stream does not match the model: {0}")]
     Mismatch(String),
+    /// A training checkpoint or run folder could not be read or written.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// A value is out of its documented range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::int::{Z_TABLES, integer_layers, quantize_layer, tables_to_i32};
-use crate::model::{LicModel, ModelConfig, channel_table, named_parameters};
+use crate::model::{GAIN_FLOOR, LicModel, ModelConfig, channel_table, named_parameters};
 
 /// Prefixes of the parameters that stay in float (they never choose a table).
 pub(crate) const FLOAT_PARTS: [&str; 4] = ["analysis.", "synthesis.", "hyper_analysis.", "gains."];
@@ -37,11 +37,17 @@ pub fn export(model: &LicModel, info: &ModelInfo) -> Result<ModelFile> {
     let mut file = ModelFile::new(config);
     for (name, shape, values) in &params {
         if FLOAT_PARTS.iter().any(|p| name.starts_with(p)) {
+            // Gains are used floored, in training as here (`forward_rd`).
+            let data = if name.starts_with("gains.") {
+                values.iter().map(|g| g.max(GAIN_FLOOR)).collect()
+            } else {
+                values.clone()
+            };
             file.push(
                 name,
                 Tensor::F32 {
                     shape: shape.clone(),
-                    data: values.clone(),
+                    data,
                 },
             )?;
         }

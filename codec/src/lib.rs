@@ -25,6 +25,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod bdrate;
 mod codec;
 mod error;
 mod export;
@@ -34,6 +35,8 @@ pub mod metrics;
 pub mod model;
 mod picture;
 mod runtime;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use burn::tensor::Device;
 #[cfg(feature = "wgpu")]

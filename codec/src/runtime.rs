@@ -114,8 +114,8 @@ impl Model {
         Self::from_file(&file, device)
     }
 
-    /// The model lic ships: the embedded trained weights (`lic-models`), or, until those
-    /// exist, the seeded untrained model of the default architecture.
+    /// The model lic ships: the embedded trained weights (`lic-models`), or, in a build
+    /// without them, the seeded untrained model of the default architecture.
     ///
     /// # Errors
     /// Only if the embedded model is malformed (a build defect).

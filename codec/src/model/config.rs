@@ -31,6 +31,18 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// About a third of the default's cost: for CPU-only training budgets, where a smaller
+    /// model converges further in the same hours (docs/MODEL.md compares them).
+    pub fn small() -> Self {
+        Self {
+            transform_channels: 96,
+            latent_channels: 128,
+            hyper_channels: 96,
+            groups: vec![16, 16, 32, 64],
+            quality_levels: 6,
+        }
+    }
+
     /// A model small enough for unit tests (a few thousand parameters).
     pub fn tiny() -> Self {
         Self {

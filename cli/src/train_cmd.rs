@@ -1,0 +1,290 @@
+//! `lic train` and `lic export`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use lic_codec::model::ModelConfig;
+use lic_codec::train::{
+    CHECKPOINT_FILE, Event, RunOptions, TrainConfig, Trainer, default_lambdas, run,
+};
+
+use crate::codec_cmd::Backend;
+use crate::io::{check_output, write_output};
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Folders of training images (searched recursively; 1 in 20 files is held out for
+    /// validation). Never Kodak: it is the test set.
+    #[arg(long, required = true, num_args = 1.., value_name = "DIR")]
+    data: Vec<PathBuf>,
+    /// Run folder: checkpoint.licm, optimizer state, model.licm, log.jsonl.
+    #[arg(long = "run", value_name = "RUN_DIR")]
+    run_dir: PathBuf,
+    /// Continue the run in RUN_DIR exactly (weights, optimizer, step, random streams).
+    #[arg(long)]
+    resume: bool,
+    /// With --resume: take the weights and step only, with a fresh optimizer (what a GPU
+    /// round trip brings back).
+    #[arg(long, requires = "resume")]
+    weights_only: bool,
+    /// Start a new run in RUN_DIR even if it holds one (its files are replaced).
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
+    /// Backend: flex on the CPU, or wgpu (Vulkan/Metal/DX12).
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    backend: Backend,
+    /// Stop after this many minutes of this session.
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// Stop once the run has done this many steps in total.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Architecture of a new run: `default`, `small`, `tiny`, or a JSON file.
+    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
+    architecture: String,
+    /// Crops per step (new run).
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Side of the square crops, a multiple of 64 (new run).
+    #[arg(long, default_value_t = 256)]
+    crop: usize,
+    /// Learning rate after warm-up; on --resume it replaces the run's.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Steps at which the learning rate is divided by 10 (comma-separated); on --resume
+    /// they replace the run's.
+    #[arg(long, value_delimiter = ',')]
+    lr_milestones: Option<Vec<u64>>,
+    /// Warm-up steps (new run).
+    #[arg(long, default_value_t = 200)]
+    warmup: u64,
+    /// Distortion weights, one per quality level, comma-separated (new run; default
+    /// log-spaced 0.0018..0.0932).
+    #[arg(long, value_delimiter = ',')]
+    lambdas: Option<Vec<f64>>,
+    /// Seed of the weights and of every random choice (new run).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Minutes between checkpoints (each validated).
+    #[arg(long, default_value_t = 10.0)]
+    checkpoint_minutes: f64,
+    /// Steps between log lines.
+    #[arg(long, default_value_t = 10)]
+    log_every: u64,
+    /// Name written into the exported model.
+    #[arg(long, default_value = "lic-run")]
+    name: String,
+}
+
+fn architecture(spec: &str) -> Result<ModelConfig> {
+    Ok(match spec {
+        "default" => ModelConfig::default(),
+        "small" => ModelConfig::small(),
+        "tiny" => ModelConfig::tiny(),
+        path => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read architecture {path}"))?;
+            serde_json::from_str(&text).with_context(|| format!("{path} is not an architecture"))?
+        }
+    })
+}
+
+fn hardware(backend: Backend) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let host = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+    let backend = match backend {
+        Backend::Cpu => "flex",
+        Backend::Wgpu => "wgpu",
+    };
+    format!("{backend}, {cores} threads, {host}")
+}
+
+pub fn run_train(args: &TrainArgs) -> Result<()> {
+    let device = args.backend.device()?;
+    let checkpoint = args.run_dir.join(CHECKPOINT_FILE);
+    let trainer = if args.resume {
+        let mut t = Trainer::from_checkpoint(&args.run_dir, !args.weights_only, &device)
+            .with_context(|| format!("cannot resume from {}", args.run_dir.display()))?;
+        if args.lr.is_some() || args.lr_milestones.is_some() {
+            let lr = args.lr.unwrap_or(t.config().learning_rate);
+            let milestones = args
+                .lr_milestones
+                .clone()
+                .unwrap_or_else(|| t.config().lr_milestones.clone());
+            t.set_schedule(lr, milestones)?;
+        }
+        t
+    } else {
+        if checkpoint.exists() && !args.force {
+            bail!(
+                "{} already holds a run (use --resume to continue it, or --force to start over)",
+                args.run_dir.display()
+            );
+        }
+        let arch = architecture(&args.architecture)?;
+        let mut config = TrainConfig::new(arch);
+        config.lambdas = args
+            .lambdas
+            .clone()
+            .unwrap_or_else(|| default_lambdas(config.architecture.quality_levels));
+        config.batch = args.batch;
+        config.crop = args.crop;
+        config.learning_rate = args.lr.unwrap_or(config.learning_rate);
+        config.lr_milestones = args.lr_milestones.clone().unwrap_or_default();
+        config.warmup_steps = args.warmup;
+        config.seed = args.seed;
+        if args.force && args.run_dir.join(lic_codec::train::LOG_FILE).exists() {
+            std::fs::remove_file(args.run_dir.join(lic_codec::train::LOG_FILE))
+                .context("cannot remove the old log")?;
+        }
+        Trainer::new(config, &args.name, &device)?
+    };
+    if args.steps.is_none() && args.minutes.is_none() {
+        bail!("say how long to train: --steps N (total) or --minutes M");
+    }
+    if let Some(m) = args.minutes
+        && !(m > 0.0 && m.is_finite())
+    {
+        bail!("--minutes must be positive");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\nlic: stopping after this step (Ctrl-C again to abort without a checkpoint)"
+            );
+        })
+        .context("cannot install the Ctrl-C handler")?;
+    }
+    let options = RunOptions {
+        data: args.data.clone(),
+        run_dir: args.run_dir.clone(),
+        steps: args.steps,
+        duration: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
+        checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes.max(0.0) * 60.0),
+        log_every: args.log_every,
+        stop,
+        hardware: hardware(args.backend),
+    };
+    let start_step = trainer.state().step;
+    let bar = match (args.steps, args.minutes) {
+        (Some(s), _) => {
+            let b = ProgressBar::new(s.saturating_sub(start_step));
+            b.set_style(ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} steps, ETA {eta} {msg}",
+            )?);
+            b
+        }
+        (None, Some(m)) => {
+            let b = ProgressBar::new((m * 60.0) as u64);
+            b.set_style(ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} s, ETA {eta} {msg}",
+            )?);
+            b
+        }
+        (None, None) => unreachable!("checked above"),
+    };
+    let by_time = args.steps.is_none();
+    let started = std::time::Instant::now();
+    let mut on_event = |e: Event| match e {
+        Event::Data {
+            train,
+            validation,
+            skipped,
+        } => bar.println(format!(
+            "data: {train} training images, {validation} for validation, {skipped} skipped"
+        )),
+        Event::Step {
+            step,
+            stats,
+            crops_per_second,
+        } => {
+            if by_time {
+                bar.set_position(started.elapsed().as_secs());
+            } else {
+                bar.set_position(step - start_step);
+            }
+            bar.set_message(format!(
+                "step {step} q{} loss {:.3} bpp {:.3} PSNR {:.2} dB, {crops_per_second:.2} crops/s",
+                stats.level,
+                stats.loss,
+                stats.bpp,
+                -10.0 * f64::from(stats.mse.max(1e-12)).log10()
+            ));
+        }
+        Event::Validation { step, levels } => {
+            let line: Vec<String> = levels
+                .iter()
+                .map(|l| format!("q{} {:.3} bpp {:.2} dB", l.level, l.bpp, l.psnr))
+                .collect();
+            bar.println(format!("validation at step {step}: {}", line.join(", ")));
+        }
+        Event::Checkpoint { step } => bar.println(format!(
+            "checkpoint at step {step} in {}",
+            args.run_dir.display()
+        )),
+    };
+    let trainer = run(trainer, &options, &mut on_event)?;
+    bar.finish();
+    let s = trainer.state();
+    println!(
+        "{} steps ({} crops, {:.0} s of training); deployable model: {}",
+        s.step,
+        s.crops,
+        s.train_seconds,
+        args.run_dir.join(lic_codec::train::MODEL_FILE).display()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run folder (its checkpoint.licm).
+    #[arg(value_name = "RUN_DIR")]
+    run_dir: PathBuf,
+    /// The deployable model file to write.
+    #[arg(short, long, value_name = "FILE.licm")]
+    output: PathBuf,
+    /// Name written into the model (default: the run's).
+    #[arg(long)]
+    name: Option<String>,
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run_export(args: &ExportArgs) -> Result<()> {
+    check_output(&args.output, args.force)?;
+    let mut trainer =
+        Trainer::from_checkpoint(Path::new(&args.run_dir), false, &lic_codec::Device::flex())
+            .with_context(|| format!("cannot read the run in {}", args.run_dir.display()))?;
+    if let Some(n) = &args.name {
+        trainer.set_name(n);
+    }
+    let file = trainer.export()?;
+    write_output(&args.output, &file.to_bytes(), args.force)?;
+    println!(
+        "{}: step {}, fingerprint {}",
+        args.output.display(),
+        trainer.state().step,
+        file.fingerprint()
+    );
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! The float rate-distortion forward pass: what training optimises, and the float-path rate
+//! estimate that measures what the integer entropy path costs.
+//!
+//! It follows the codec's coding order exactly ([`crate::latent`]): `z` under the factorized
+//! prior, then group by group the anchors (hyper + channel context), then the non-anchors
+//! (spatial context over the decoded anchors added). Each latent element is coded as
+//! `round(y - mu)` under a discretised Gaussian of scale `2^s`, clamped to the scale range of
+//! the codec's tables, so the likelihoods here are the ones the real coder pays up to the
+//! integer networks' rounding and the tables' scale grid.
+//!
+//! Quantisation proxy in training (the mixed scheme of current learned codecs, e.g. Minnen &
+//! Singh 2020, ELIC): the rate terms see `y + u` with `u ~ U(-1/2, 1/2)`, while the contexts and
+//! the synthesis see `round(y - mu) + mu` with a straight-through gradient.
+
+use std::f32::consts::{LN_2, SQRT_2};
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::{LicModel, SplitMix64, anchor_mask};
+use crate::model::PRIOR_SCALE_RANGE;
+
+/// `log2(sigma)` range of the latent's Gaussian tables (0.125 ..= 256, lic-entropy).
+pub const LATENT_LOG2_SCALE_RANGE: (f32, f32) = (-3.0, 8.0);
+/// Smallest probability a symbol is given in the rate (about 30 bits), so one far outlier
+/// cannot produce an infinite loss.
+const PROBABILITY_FLOOR: f32 = 1e-9;
+/// Gains are kept at least this large: the decoder divides by nothing, but a gain that
+/// crossed zero would flip a channel's sign between neighbouring qualities.
+pub const GAIN_FLOOR: f32 = 1e-3;
+
+/// How the forward pass quantises.
+#[derive(Debug)]
+pub enum Quantization<'a> {
+    /// Training: uniform noise drawn from `rng` for the rates, straight-through rounding for
+    /// what the contexts and the synthesis see.
+    Noise(&'a mut SplitMix64),
+    /// Evaluation: real rounding everywhere; the rates are those of the rounded symbols.
+    Round,
+}
+
+/// Result of [`LicModel::forward_rd`].
+#[derive(Debug, Clone)]
+pub struct RdOutput {
+    /// Reconstruction `[B, 3, H, W]` (unclamped).
+    pub x_hat: Tensor<4>,
+    /// Bits of all latent symbols of the batch, `[1]`.
+    pub y_bits: Tensor<1>,
+    /// Bits of all hyper-latent symbols of the batch, `[1]`.
+    pub z_bits: Tensor<1>,
+    /// Pixels in the batch (`B * H * W`).
+    pub pixels: usize,
+}
+
+impl RdOutput {
+    /// Bits per pixel, `[1]`.
+    pub fn bpp(&self) -> Tensor<1> {
+        (self.y_bits.clone() + self.z_bits.clone()) / self.pixels as f32
+    }
+}
+
+/// `round(x)` forward, identity backward.
+fn ste_round<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let rounded = x.clone().round();
+    x.clone() + (rounded - x).detach()
+}
+
+/// Standard normal CDF.
+fn phi<const D: usize>(t: Tensor<D>) -> Tensor<D> {
+    ((t / SQRT_2).erf() + 1.0) * 0.5
+}
+
+/// Bits of the integer-centred values `v` (value minus mean) under discretised Gaussians of
+/// scale `2^log2_sigma`: `-log2(Phi((1/2 - |v|)/s) - Phi((-1/2 - |v|)/s))`, the tail on the
+/// side away from the mean being the accurate one in float.
+fn gaussian_bits<const D: usize>(v: Tensor<D>, log2_sigma: Tensor<D>) -> Tensor<1> {
+    let sigma = (log2_sigma * LN_2).exp();
+    let v = v.abs();
+    let upper = phi((-v.clone() + 0.5) / sigma.clone());
+    let lower = phi((-v - 0.5) / sigma);
+    let p = (upper - lower).clamp_min(PROBABILITY_FLOOR);
+    p.log().sum() * (-1.0 / LN_2)
+}
+
+/// `[shape]` of uniform noise in `[-1/2, 1/2)` from `rng` on `device`.
+fn uniform_noise(rng: &mut SplitMix64, shape: [usize; 4], device: &Device) -> Tensor<4> {
+    let n = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.next_signed_unit() * 0.5).collect();
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+impl LicModel {
+    /// Row `level` of a `[L, M]` gain table as `[1, M, 1, 1]`, floored at [`GAIN_FLOOR`].
+    fn gain_row(table: Tensor<2>, level: usize) -> Tensor<4> {
+        let [_, m] = table.dims();
+        table
+            .narrow(0, level, 1)
+            .reshape([1, m, 1, 1])
+            .clamp_min(GAIN_FLOOR)
+    }
+
+    /// The whole codec in float on a batch `x` (`[B, 3, H, W]` in `[0, 1]`, `H` and `W`
+    /// multiples of 64) at trained quality `level`.
+    ///
+    /// # Panics
+    /// If `level` is not below the model's quality levels.
+    pub fn forward_rd(&self, x: Tensor<4>, level: usize, quant: Quantization<'_>) -> RdOutput {
+        let device = x.device();
+        let [b, _, hx, wx] = x.dims();
+        let y = self.analysis.forward(x) * Self::gain_row(self.gains.gain.val(), level);
+        let z = self.hyper_analysis.forward(y.clone());
+        let [_, m, h, w] = y.dims();
+        let [_, zc, _, _] = z.dims();
+        // Noise is drawn y first, then z, so a seed fixes both.
+        let (y_noise, z_noise) = match quant {
+            Quantization::Noise(rng) => {
+                let yn = uniform_noise(rng, y.dims(), &device);
+                (Some(yn), Some(uniform_noise(rng, z.dims(), &device)))
+            }
+            Quantization::Round => (None, None),
+        };
+
+        // z under the factorized prior; h_s sees the rounded z, as in the codec.
+        let z_hat = ste_round(z.clone());
+        let location = self.prior.location.val().reshape([1, zc, 1, 1]);
+        let (lo, hi) = PRIOR_SCALE_RANGE;
+        let z_log2_scale = self
+            .prior
+            .log2_scale
+            .val()
+            .reshape([1, zc, 1, 1])
+            .clamp(lo.log2() as f32, hi.log2() as f32);
+        let z_rate_input = match z_noise {
+            Some(n) => z + n,
+            None => z_hat.clone(),
+        };
+        let z_bits = gaussian_bits(
+            z_rate_input - location,
+            z_log2_scale.expand([b, zc, h / 4, w / 4]),
+        );
+        let psi = self.hyper_synthesis.forward(z_hat);
+
+        let anchors = anchor_mask(h, w, &device);
+        let others = -anchors.clone() + 1.0;
+        let (lo, hi) = LATENT_LOG2_SCALE_RANGE;
+        let mut y_hat: Vec<Tensor<4>> = Vec::with_capacity(self.groups.len());
+        let mut y_bits = Tensor::<1>::zeros([1], &device);
+        let mut offset = 0;
+        for group in &self.groups {
+            let c = group.spatial.weight.dims()[1];
+            let y_k = y.clone().narrow(1, offset, c);
+            let psi_k = psi.clone().narrow(1, 2 * offset, 2 * c);
+            let previous = (offset > 0).then(|| Tensor::cat(y_hat.clone(), 1));
+            let channel = group.channel_features(previous);
+            // Anchor pass: no spatial context.
+            let zeros = Tensor::zeros([b, 2 * c, h, w], &device);
+            let p0 = group.params(psi_k.clone(), channel.clone(), zeros);
+            let mean0 = p0.clone().narrow(1, 0, c);
+            let anchor_hat = (ste_round(y_k.clone() - mean0.clone()) + mean0) * anchors.clone();
+            // Non-anchor pass: spatial context over the decoded anchors.
+            let spatial = group.spatial_features(anchor_hat);
+            let p1 = group.params(psi_k, channel, spatial);
+            let params = p0 * anchors.clone() + p1 * others.clone();
+            let mean = params.clone().narrow(1, 0, c);
+            let log2_scale = params.narrow(1, c, c).clamp(lo, hi);
+            let residual_hat = ste_round(y_k.clone() - mean.clone());
+            let rate_input = match &y_noise {
+                Some(n) => y_k - mean.clone() + n.clone().narrow(1, offset, c),
+                None => residual_hat.clone(),
+            };
+            y_bits = y_bits + gaussian_bits(rate_input, log2_scale);
+            y_hat.push(residual_hat + mean);
+            offset += c;
+        }
+        debug_assert_eq!(offset, m);
+        let y_hat = Tensor::cat(y_hat, 1) * Self::gain_row(self.gains.inverse.val(), level);
+        RdOutput {
+            x_hat: self.synthesis.forward(y_hat),
+            y_bits,
+            z_bits,
+            pixels: b * hx * wx,
+        }
+    }
+}

@@ -1,0 +1,583 @@
+//! Training (feature `train`): the rate-distortion objective over [`LicModel::forward_rd`],
+//! Adam, checkpoints that resume exactly, validation, and export to a deployable model.
+//!
+//! A run lives in one folder:
+//! - `checkpoint.licm`: every float parameter plus the run's configuration and state
+//!   (step, seed, wall time), written atomically;
+//! - `optimizer-<step>.bpk`: Adam's moments (burn's burnpack record) for that step;
+//! - `model.licm`: the deployable export of the checkpoint (integer entropy networks, CDF
+//!   tables, fingerprint), refreshed with every checkpoint;
+//! - `log.jsonl`: one JSON object per logged step and per validation.
+//!
+//! Every random choice is a function of the seed and the step number (batches, quality level,
+//! quantisation noise), and parameter ids are derived from parameter names, so `--resume`
+//! continues bit for bit as the uninterrupted run would have on the same backend and thread
+//! count. A checkpoint's weights alone (`Trainer::from_checkpoint` with a fresh optimizer)
+//! are also enough to go on, which is what a GPU round trip brings back.
+
+mod data;
+mod run;
+
+use std::path::{Path, PathBuf};
+
+use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor, TensorData};
+use lic_models::ModelFile;
+use serde::{Deserialize, Serialize};
+
+pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
+pub use run::{Event, RunOptions, run};
+
+use crate::error::{Error, Result};
+use crate::export::{ModelInfo, export};
+use crate::model::{
+    LicModel, ModelConfig, Quantization, SplitMix64, load_parameters, named_parameters,
+};
+
+/// `checkpoint.licm` in a run folder.
+pub const CHECKPOINT_FILE: &str = "checkpoint.licm";
+/// `model.licm` in a run folder.
+pub const MODEL_FILE: &str = "model.licm";
+/// `log.jsonl` in a run folder.
+pub const LOG_FILE: &str = "log.jsonl";
+/// `kind` of a checkpoint's configuration, so a deployable model is not mistaken for one.
+const CHECKPOINT_KIND: &str = "lic-checkpoint";
+
+/// Distortion weights `lambda` (loss = bpp + lambda * 255^2 * MSE) for `levels` quality
+/// levels: log-spaced from 0.0018 to 0.0932, CompressAI's MSE range for its qualities 1..8,
+/// which covers about 0.1 to 1.5 bpp on Kodak for a mean-scale hyperprior.
+pub fn default_lambdas(levels: usize) -> Vec<f64> {
+    let (lo, hi): (f64, f64) = (0.0018, 0.0932);
+    if levels < 2 {
+        return vec![(lo * hi).sqrt()];
+    }
+    (0..levels)
+        .map(|i| (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / (levels - 1) as f64).exp())
+        .collect()
+}
+
+/// Everything that defines a run; stored in its checkpoints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The model trained.
+    pub architecture: ModelConfig,
+    /// Distortion weight of each quality level (low to high quality).
+    #[serde(with = "exact::vec")]
+    pub lambdas: Vec<f64>,
+    /// Crops per step.
+    pub batch: usize,
+    /// Side of a square crop (a multiple of 64).
+    pub crop: usize,
+    /// Adam's learning rate after warm-up.
+    #[serde(with = "exact::one")]
+    pub learning_rate: f64,
+    /// Steps of linear warm-up.
+    pub warmup_steps: u64,
+    /// Steps at which the learning rate is divided by 10.
+    pub lr_milestones: Vec<u64>,
+    /// Largest L2 norm of each parameter's gradient.
+    pub grad_clip: f32,
+    /// Seed of the initial weights and of every random choice.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// A configuration for `architecture` with lic's defaults: one lambda per quality level,
+    /// batch 8 of 256x256 crops, learning rate 1e-4 after 200 warm-up steps.
+    pub fn new(architecture: ModelConfig) -> Self {
+        Self {
+            lambdas: default_lambdas(architecture.quality_levels),
+            architecture,
+            batch: 8,
+            crop: 256,
+            learning_rate: 1e-4,
+            warmup_steps: 200,
+            lr_milestones: Vec::new(),
+            grad_clip: 1.0,
+            seed: 1,
+        }
+    }
+
+    /// Checks the configuration can run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the wrong value.
+    pub fn validate(&self) -> Result<()> {
+        self.architecture
+            .validate()
+            .map_err(Error::InvalidArgument)?;
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        if self.lambdas.len() != self.architecture.quality_levels {
+            return bad(format!(
+                "{} lambdas for {} quality levels",
+                self.lambdas.len(),
+                self.architecture.quality_levels
+            ));
+        }
+        if self.lambdas.iter().any(|l| !l.is_finite() || *l <= 0.0) {
+            return bad("lambdas must be positive".into());
+        }
+        if self.crop == 0 || !self.crop.is_multiple_of(64) || self.crop > 4096 {
+            return bad(format!(
+                "crop {} must be a multiple of 64 up to 4096",
+                self.crop
+            ));
+        }
+        if !(1..=1024).contains(&self.batch) {
+            return bad(format!("batch {} must be within 1..=1024", self.batch));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
+            return bad("the learning rate must be within (0, 1)".into());
+        }
+        if self.grad_clip.is_nan() || self.grad_clip <= 0.0 {
+            return bad("the gradient clip must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Learning rate at `step`: linear warm-up, then divided by 10 at each milestone passed.
+    pub fn learning_rate_at(&self, step: u64) -> f64 {
+        let warm = if self.warmup_steps == 0 {
+            1.0
+        } else {
+            ((step + 1) as f64 / self.warmup_steps as f64).min(1.0)
+        };
+        let decays = self.lr_milestones.iter().filter(|&&m| step >= m).count();
+        self.learning_rate * warm * 0.1f64.powi(decays as i32)
+    }
+
+    /// The quality level trained at `step`.
+    pub fn level_at(&self, step: u64) -> usize {
+        let mut rng = SplitMix64(self.seed ^ step.wrapping_mul(0xE703_7ED1_A0B4_28DB) ^ 0x1);
+        (rng.next_u64() % self.lambdas.len() as u64) as usize
+    }
+
+    fn noise_rng(&self, step: u64) -> SplitMix64 {
+        SplitMix64(self.seed ^ step.wrapping_mul(0x8EBC_6AF0_9C88_C6E3) ^ 0x2)
+    }
+}
+
+/// `f64` as its shortest exact decimal string: serde_json's default float parsing may be one
+/// unit in the last place off, and a resumed run must see exactly the numbers it was given.
+mod exact {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// A string written by this module, or a plain JSON number (checkpoints written before
+    /// exact strings were used).
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum Stored {
+        Exact(String),
+        Number(f64),
+    }
+
+    fn parse<E: Error>(v: &Stored) -> Result<f64, E> {
+        match v {
+            Stored::Exact(s) => s
+                .parse()
+                .map_err(|_| E::custom(format!("`{s}` is not a number"))),
+            Stored::Number(f) => Ok(*f),
+        }
+    }
+
+    pub mod one {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&v.to_string())
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+            parse(&Stored::deserialize(d)?)
+        }
+    }
+
+    pub mod vec {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(ToString::to_string))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<Stored>::deserialize(d)?
+                .iter()
+                .map(parse)
+                .collect()
+        }
+    }
+}
+
+/// Where a run stands; stored in its checkpoints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainState {
+    /// Steps done.
+    pub step: u64,
+    /// Crops trained on.
+    pub crops: u64,
+    /// Wall time spent in steps over every session of the run, in seconds.
+    pub train_seconds: f64,
+    /// Hardware of each session (`backend on host`), oldest first, without repeats.
+    pub hardware: Vec<String>,
+}
+
+/// What one training step measured (on the noisy proxy).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepStats {
+    /// Quality level trained.
+    pub level: usize,
+    /// `bpp + lambda * 255^2 * MSE`.
+    pub loss: f32,
+    /// Estimated bits per pixel.
+    pub bpp: f32,
+    /// Mean squared error on `[0, 1]` pixels.
+    pub mse: f32,
+}
+
+/// Validation result of one quality level: real rounding, rates from the likelihoods.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LevelStats {
+    /// Quality level.
+    pub level: usize,
+    /// Mean estimated bpp over the validation images.
+    pub bpp: f64,
+    /// Mean PSNR (dB) of the clamped reconstructions.
+    pub psnr: f64,
+}
+
+/// The checkpoint's JSON configuration.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointInfo {
+    kind: String,
+    name: String,
+    train: TrainConfig,
+    state: TrainState,
+    /// File name of the optimizer state saved with this checkpoint, if any.
+    optimizer: Option<String>,
+}
+
+/// Gives every parameter an id derived from its name (so an optimizer record saved by one
+/// process applies in another) and makes it require gradients.
+struct Trainable {
+    path: Vec<String>,
+}
+
+impl ModuleMapper for Trainable {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_owned());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let id = self
+            .path
+            .join(".")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+        let (_, tensor, mapper) = param.consume();
+        Param::from_mapped_value(ParamId::from(id), tensor.detach().require_grad(), mapper)
+    }
+}
+
+fn checkpoint_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Checkpoint(format!("{what}: {e}"))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so a crash leaves
+/// either the old file or the new one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| checkpoint_error(&format!("writing {}", path.display()), e))
+}
+
+/// A model being trained, its optimizer and its run state.
+pub struct Trainer {
+    config: TrainConfig,
+    state: TrainState,
+    name: String,
+    model: LicModel,
+    optim: ModuleOptimizer,
+    device: Device,
+}
+
+impl Trainer {
+    fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
+        AdamConfig::new()
+            .with_epsilon(1e-8)
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip)))
+            .init()
+    }
+
+    fn with_model(
+        config: TrainConfig,
+        state: TrainState,
+        name: String,
+        model: LicModel,
+        device: &Device,
+    ) -> Self {
+        let model = model.map(&mut Trainable { path: Vec::new() });
+        Self {
+            optim: Self::optimizer(&config),
+            config,
+            state,
+            name,
+            model,
+            device: device.clone(),
+        }
+    }
+
+    /// A new run: weights initialised from `config.seed`, training on `device` (the plain
+    /// device; autodiff is added here).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the configuration is invalid.
+    pub fn new(config: TrainConfig, name: &str, device: &Device) -> Result<Self> {
+        config.validate()?;
+        let ad = device.clone().autodiff();
+        let model = LicModel::seeded(&config.architecture, config.seed, &ad);
+        Ok(Self::with_model(
+            config,
+            TrainState::default(),
+            name.to_owned(),
+            model,
+            &ad,
+        ))
+    }
+
+    /// The run saved in `run_dir`, weights and state; the optimizer's moments too when
+    /// `with_optimizer` and they were saved (otherwise Adam starts afresh).
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] if the checkpoint is missing or is not one.
+    pub fn from_checkpoint(run_dir: &Path, with_optimizer: bool, device: &Device) -> Result<Self> {
+        let path = run_dir.join(CHECKPOINT_FILE);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| checkpoint_error(&format!("reading {}", path.display()), e))?;
+        let file = ModelFile::from_bytes(&bytes)?;
+        let info: CheckpointInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
+            checkpoint_error(&format!("{} is not a lic checkpoint", path.display()), e)
+        })?;
+        if info.kind != CHECKPOINT_KIND {
+            return Err(Error::Checkpoint(format!(
+                "{} is not a lic checkpoint",
+                path.display()
+            )));
+        }
+        info.train.validate()?;
+        let ad = device.clone().autodiff();
+        let model = load_parameters(
+            LicModel::new(&info.train.architecture, &ad),
+            &ad,
+            |name, shape| -> Result<Option<Vec<f32>>> { Ok(Some(file.f32(name, shape)?.to_vec())) },
+        )?;
+        let mut trainer = Self::with_model(info.train, info.state, info.name, model, &ad);
+        if with_optimizer && let Some(opt) = info.optimizer {
+            let opt_path = run_dir.join(&opt);
+            let optim = Self::optimizer(&trainer.config)
+                .load(&opt_path)
+                .map_err(|e| checkpoint_error(&format!("reading {}", opt_path.display()), e))?;
+            trainer.optim = optim;
+        }
+        Ok(trainer)
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Where the run stands.
+    pub fn state(&self) -> &TrainState {
+        &self.state
+    }
+
+    /// Mutable run state (the run loop adds wall time and hardware).
+    pub fn state_mut(&mut self) -> &mut TrainState {
+        &mut self.state
+    }
+
+    /// Replaces the learning-rate schedule (for example to decay a resumed run).
+    pub fn set_schedule(&mut self, learning_rate: f64, milestones: Vec<u64>) -> Result<()> {
+        let mut c = self.config.clone();
+        c.learning_rate = learning_rate;
+        c.lr_milestones = milestones;
+        c.validate()?;
+        self.config = c;
+        Ok(())
+    }
+
+    /// Renames the model (the name exported models carry).
+    pub fn set_name(&mut self, name: &str) {
+        name.clone_into(&mut self.name);
+    }
+
+    /// The model (on the autodiff device).
+    pub fn model(&self) -> &LicModel {
+        &self.model
+    }
+
+    /// One optimisation step on `batch` (which must be the batch of the current step for
+    /// the run to be reproducible).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the batch does not match the configuration;
+    /// [`Error::Checkpoint`] if the loss is not finite (the step is not applied).
+    pub fn step(&mut self, batch: &Batch) -> Result<StepStats> {
+        let (b, c) = (batch.batch, batch.crop);
+        if batch.data.len() != b * 3 * c * c || !c.is_multiple_of(64) || b == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "batch of {} values is not {b} crops of {c}x{c}",
+                batch.data.len()
+            )));
+        }
+        let step = self.state.step;
+        let level = self.config.level_at(step);
+        let lambda = self.config.lambdas[level];
+        let x = Tensor::<4>::from_data(
+            TensorData::new(batch.data.clone(), [b, 3, c, c]),
+            &self.device,
+        );
+        let mut rng = self.config.noise_rng(step);
+        let out = self
+            .model
+            .forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
+        let bpp = out.bpp();
+        let mse = (out.x_hat - x).square().mean();
+        let loss = bpp.clone() + mse.clone() * (lambda * 255.0 * 255.0) as f32;
+        let stats = StepStats {
+            level,
+            loss: loss.clone().into_scalar::<f32>(),
+            bpp: bpp.into_scalar::<f32>(),
+            mse: mse.into_scalar::<f32>(),
+        };
+        if !stats.loss.is_finite() {
+            return Err(Error::Checkpoint(format!(
+                "step {step}: the loss is not finite ({}); lower the learning rate or resume \
+                 from the last checkpoint",
+                stats.loss
+            )));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let lr = self.config.learning_rate_at(step);
+        self.model = self.optim.step(lr, self.model.clone(), grads);
+        self.state.step += 1;
+        self.state.crops += b as u64;
+        Ok(stats)
+    }
+
+    /// Estimated bpp and PSNR of every quality level on `crops` (planar RGB, `crop x crop`),
+    /// with real rounding.
+    pub fn validate(&self, crops: &[Vec<f32>], crop: usize) -> Vec<LevelStats> {
+        let model = self.model.valid();
+        let device = self.device.clone().inner();
+        (0..self.config.lambdas.len())
+            .map(|level| {
+                let (mut bpp, mut psnr) = (0.0, 0.0);
+                for c in crops {
+                    let x = Tensor::<4>::from_data(
+                        TensorData::new(c.clone(), [1, 3, crop, crop]),
+                        &device,
+                    );
+                    let out = model.forward_rd(x.clone(), level, Quantization::Round);
+                    let mse = (out.x_hat.clone().clamp(0.0, 1.0) - x).square().mean();
+                    bpp += f64::from(out.bpp().into_scalar::<f32>());
+                    let mse = f64::from(mse.into_scalar::<f32>()).max(1e-12);
+                    psnr += -10.0 * mse.log10();
+                }
+                let n = crops.len().max(1) as f64;
+                LevelStats {
+                    level,
+                    bpp: bpp / n,
+                    psnr: psnr / n,
+                }
+            })
+            .collect()
+    }
+
+    /// The deployable model of the current weights.
+    ///
+    /// # Errors
+    /// From [`export`].
+    pub fn export(&self) -> Result<ModelFile> {
+        export(
+            &self.model,
+            &ModelInfo {
+                name: self.name.clone(),
+                architecture: self.config.architecture.clone(),
+            },
+        )
+    }
+
+    /// Saves the optimizer state, then the checkpoint, then the deployable model, each
+    /// atomically, into `run_dir`; removes optimizer states of older checkpoints.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] if a file cannot be written.
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(run_dir)
+            .map_err(|e| checkpoint_error(&format!("creating {}", run_dir.display()), e))?;
+        let opt_name = format!("optimizer-{:08}.bpk", self.state.step);
+        let opt_tmp = run_dir.join(format!("{opt_name}.part"));
+        self.optim
+            .save(&opt_tmp)
+            .map_err(|e| checkpoint_error("saving the optimizer", e))?;
+        std::fs::rename(&opt_tmp, run_dir.join(&opt_name))
+            .map_err(|e| checkpoint_error("saving the optimizer", e))?;
+
+        let info = CheckpointInfo {
+            kind: CHECKPOINT_KIND.into(),
+            name: self.name.clone(),
+            train: self.config.clone(),
+            state: self.state.clone(),
+            optimizer: Some(opt_name.clone()),
+        };
+        let config = serde_json::to_value(&info).map_err(|e| checkpoint_error("checkpoint", e))?;
+        let mut file = ModelFile::new(config);
+        for (name, shape, data) in named_parameters(&self.model) {
+            file.push(&name, lic_models::Tensor::F32 { shape, data })?;
+        }
+        write_atomic(&run_dir.join(CHECKPOINT_FILE), &file.to_bytes())?;
+        write_atomic(&run_dir.join(MODEL_FILE), &self.export()?.to_bytes())?;
+
+        for old in old_optimizer_files(run_dir, &opt_name) {
+            let _ = std::fs::remove_file(old);
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Trainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+fn old_optimizer_files(run_dir: &Path, keep: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(run_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("optimizer-") && n != keep)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,185 @@
+//! The training loop: data, steps, logging, periodic validation and checkpoints.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::data::{Dataset, Loader, validation_crops};
+use super::{LOG_FILE, LevelStats, StepStats, Trainer, checkpoint_error};
+use crate::error::Result;
+
+/// How long and where a run goes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Folders of training images (the validation split is taken from them).
+    pub data: Vec<PathBuf>,
+    /// The run folder.
+    pub run_dir: PathBuf,
+    /// Stop once the run has done this many steps in total.
+    pub steps: Option<u64>,
+    /// Stop after this much wall time in this session.
+    pub duration: Option<Duration>,
+    /// Wall time between checkpoints (each with a validation).
+    pub checkpoint_every: Duration,
+    /// Steps between log lines (averages over them).
+    pub log_every: u64,
+    /// Set from outside (Ctrl-C) to stop after the current step, with a checkpoint.
+    pub stop: Arc<AtomicBool>,
+    /// `backend on host`, recorded in the run state.
+    pub hardware: String,
+}
+
+/// What the loop reports to its caller (a progress bar, a test).
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The data set was scanned.
+    Data {
+        /// Training files.
+        train: usize,
+        /// Validation files.
+        validation: usize,
+        /// Files skipped (too small or unreadable).
+        skipped: usize,
+    },
+    /// A step finished.
+    Step {
+        /// Steps done in the run.
+        step: u64,
+        /// Its statistics.
+        stats: StepStats,
+        /// Crops per second over the last log interval.
+        crops_per_second: f64,
+    },
+    /// A validation finished.
+    Validation {
+        /// Steps done.
+        step: u64,
+        /// One entry per quality level.
+        levels: Vec<LevelStats>,
+    },
+    /// A checkpoint was written.
+    Checkpoint {
+        /// Steps done.
+        step: u64,
+    },
+}
+
+fn append_log(options: &RunOptions, value: &serde_json::Value) -> Result<()> {
+    let path = options.run_dir.join(LOG_FILE);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| checkpoint_error(&format!("opening {}", path.display()), e))?;
+    writeln!(f, "{value}").map_err(|e| checkpoint_error(&format!("writing {}", path.display()), e))
+}
+
+fn validate_and_save(
+    trainer: &Trainer,
+    options: &RunOptions,
+    crops: &[Vec<f32>],
+    crop: usize,
+    events: &mut dyn FnMut(Event),
+) -> Result<()> {
+    let step = trainer.state().step;
+    if !crops.is_empty() {
+        let levels = trainer.validate(crops, crop);
+        append_log(
+            options,
+            &json!({"validation": {"step": step, "images": crops.len(), "levels": levels}}),
+        )?;
+        events(Event::Validation { step, levels });
+    }
+    trainer.save(&options.run_dir)?;
+    events(Event::Checkpoint { step });
+    Ok(())
+}
+
+/// Trains until the step target, the time limit or a stop request, checkpointing every
+/// `options.checkpoint_every` and at the end. Returns the trainer as it ended.
+///
+/// # Errors
+/// Data, checkpoint and step errors; the last checkpoint stays valid.
+pub fn run(
+    mut trainer: Trainer,
+    options: &RunOptions,
+    events: &mut dyn FnMut(Event),
+) -> Result<Trainer> {
+    let (batch_size, crop, seed) = {
+        let c = trainer.config();
+        (c.batch, c.crop, c.seed)
+    };
+    std::fs::create_dir_all(&options.run_dir)
+        .map_err(|e| checkpoint_error(&format!("creating {}", options.run_dir.display()), e))?;
+    let dataset = Dataset::scan(&options.data, crop)?;
+    events(Event::Data {
+        train: dataset.train.len(),
+        validation: dataset.validation.len(),
+        skipped: dataset.skipped,
+    });
+    let val = validation_crops(&dataset.validation, crop)?;
+    if !trainer.state().hardware.contains(&options.hardware) {
+        trainer.state_mut().hardware.push(options.hardware.clone());
+    }
+    append_log(
+        options,
+        &json!({"session": {"step": trainer.state().step, "hardware": options.hardware,
+            "train_files": dataset.train.len(), "validation_files": dataset.validation.len(),
+            "config": trainer.config()}}),
+    )?;
+    let loader = Loader::new(
+        Arc::new(dataset.train),
+        seed,
+        trainer.state().step,
+        batch_size,
+        crop,
+    );
+    let session = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let log_every = options.log_every.max(1);
+    let (mut sum, mut count, mut interval) = ([0f64; 3], 0u64, Instant::now());
+    loop {
+        let done_steps = options.steps.is_some_and(|s| trainer.state().step >= s);
+        let done_time = options.duration.is_some_and(|d| session.elapsed() >= d);
+        if done_steps || done_time || options.stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let batch = loader.next_batch()?;
+        let t = Instant::now();
+        let stats = trainer.step(&batch)?;
+        trainer.state_mut().train_seconds += t.elapsed().as_secs_f64();
+        for (s, v) in sum.iter_mut().zip([stats.loss, stats.bpp, stats.mse]) {
+            *s += f64::from(v);
+        }
+        count += 1;
+        let step = trainer.state().step;
+        let crops_per_second =
+            (count * batch_size as u64) as f64 / interval.elapsed().as_secs_f64();
+        events(Event::Step {
+            step,
+            stats,
+            crops_per_second,
+        });
+        if count >= log_every {
+            let n = count as f64;
+            let mse = (sum[2] / n).max(1e-12);
+            append_log(
+                options,
+                &json!({"step": step, "loss": sum[0] / n, "bpp": sum[1] / n,
+                    "psnr": -10.0 * mse.log10(), "lr": trainer.config().learning_rate_at(step - 1),
+                    "crops_per_s": crops_per_second, "train_seconds": trainer.state().train_seconds}),
+            )?;
+            (sum, count, interval) = ([0.0; 3], 0, Instant::now());
+        }
+        if last_checkpoint.elapsed() >= options.checkpoint_every {
+            validate_and_save(&trainer, options, &val, crop, events)?;
+            last_checkpoint = Instant::now();
+        }
+    }
+    validate_and_save(&trainer, options, &val, crop, events)?;
+    Ok(trainer)
+}

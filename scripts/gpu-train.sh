@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# GPU training round trip (issue "Training"): pack here, train on a remote Linux machine with
+# an NVIDIA GPU and no network, bring the checkpoint back, resume here.
+#
+#   scripts/gpu-train.sh pack RUN_DIR            # -> carry/ (<= 64 MiB): binary, crops, loaders, run
+#   scripts/gpu-train.sh remote MINUTES [ARGS]   # the command to run there, from the repo root
+#   scripts/gpu-train.sh unpack FILES_DIR RUN_DIR  # put the returned checkpoint into RUN_DIR
+#
+# The remote command writes into $OUT: checkpoint.licm (weights + run state; resumable with
+# `lic train --resume --weights-only`, a fresh Adam), model.licm, log.jsonl, each well under
+# 16 MiB for lic's architectures. Adam's moments are left behind (twice the weights' size).
+#
+# Untested on a GPU so far: no GPU was lent to the tasks that wrote it. The packing and the
+# local half are tested here (`pack` then `unpack` of a local run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARRY=carry
+CROPS=${LIC_GPU_CROPS:-800}
+
+pack() {
+    local run_dir=$1
+    mkdir -p "$CARRY/data" "$CARRY/run" "$CARRY/gl"
+    grep -qx '/carry/' .gitignore || echo '/carry/' >> .gitignore
+    cargo build --release -p lic-cli
+    strip -o "$CARRY/lic" target/release/lic
+    xz -T0 -6 -f "$CARRY/lic"
+    # A deterministic subset of the training crops (sorted, every k-th file).
+    rm -f "$CARRY"/data/*
+    local all k
+    all=$(ls ../shared/datasets/train/*.png | wc -l)
+    k=$(( (all + CROPS - 1) / CROPS ))
+    ls ../shared/datasets/train/*.png | awk -v k="$k" 'NR % k == 0' | xargs -I{} cp {} "$CARRY/data/"
+    # The Vulkan loader (the NVIDIA driver there brings the ICD).
+    (cd "$CARRY/gl" && o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64' &&
+        mkdir -p /tmp/amd64/partial && apt-get $o update -qq && apt-get $o download libvulkan1)
+    cp "$run_dir/checkpoint.licm" "$CARRY/run/" 2>/dev/null || echo "no checkpoint in $run_dir: the remote run starts afresh"
+    du -sh "$CARRY"
+}
+
+remote() {
+    local minutes=$1
+    shift
+    cat <<EOF
+for f in $CARRY/gl/*.deb; do dpkg -x \$f /; done; ldconfig;
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json;
+xz -dc $CARRY/lic.xz > /tmp/lic && chmod +x /tmp/lic;
+R=\$( [ -f $CARRY/run/checkpoint.licm ] && echo "--resume --weights-only" );
+/tmp/lic train --backend wgpu --data $CARRY/data --run $CARRY/run \$R --minutes $minutes --checkpoint-minutes 5 $*;
+cp $CARRY/run/checkpoint.licm $CARRY/run/model.licm $CARRY/run/log.jsonl \$OUT/
+EOF
+}
+
+unpack() {
+    local files=$1 run_dir=$2
+    mkdir -p "$run_dir"
+    cp "$files/checkpoint.licm" "$run_dir/checkpoint.licm"
+    cp "$files/model.licm" "$run_dir/model.licm"
+    cat "$files/log.jsonl" >> "$run_dir/log.jsonl"
+    echo "resume here with: lic train --data ../shared/datasets/train --run $run_dir --resume --weights-only --minutes M"
+}
+
+case "${1:-}" in
+    pack) pack "${2:?RUN_DIR}" ;;
+    remote) shift; remote "$@" ;;
+    unpack) unpack "${2:?FILES_DIR}" "${3:?RUN_DIR}" ;;
+    *) sed -n 2,16p "$0"; exit 2 ;;
+esac

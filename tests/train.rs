@@ -1,0 +1,181 @@
+//! Training on real crops (assets/train/) with the tiny model: finite losses, checkpoints,
+//! exact resumption, weights-only resumption, and export -> encode -> decode.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use lic_codec::model::{ModelConfig, named_parameters};
+use lic_codec::train::{
+    CHECKPOINT_FILE, Dataset, Event, LOG_FILE, MODEL_FILE, RunOptions, StepStats, TrainConfig,
+    Trainer, batch_plan, run,
+};
+use lic_codec::{Device, Error, Image, Limits, Model, decode, decode_latent, encode_with_latent};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/train")
+}
+
+fn config() -> TrainConfig {
+    let mut c = TrainConfig::new(ModelConfig::tiny());
+    c.batch = 2;
+    c.crop = 64;
+    c.warmup_steps = 2;
+    c.learning_rate = 1e-3;
+    c.seed = 11;
+    c
+}
+
+fn options(run_dir: &Path, steps: u64) -> RunOptions {
+    RunOptions {
+        data: vec![data_dir()],
+        run_dir: run_dir.to_owned(),
+        steps: Some(steps),
+        duration: None,
+        checkpoint_every: Duration::from_secs(3600),
+        log_every: 1,
+        stop: Arc::new(AtomicBool::new(false)),
+        hardware: "test".into(),
+    }
+}
+
+/// Runs `trainer` to `steps`, returning the statistics of every step it took.
+fn train_to(trainer: Trainer, run_dir: &Path, steps: u64) -> (Trainer, Vec<(u64, StepStats)>) {
+    let mut seen = Vec::new();
+    let trainer = run(trainer, &options(run_dir, steps), &mut |e| {
+        if let Event::Step { step, stats, .. } = e {
+            seen.push((step, stats));
+        }
+    })
+    .unwrap();
+    (trainer, seen)
+}
+
+#[test]
+fn resumed_run_continues_exactly_as_the_uninterrupted_one() {
+    let dev = Device::flex();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+
+    let (whole, whole_steps) = train_to(Trainer::new(config(), "t", &dev).unwrap(), a.path(), 4);
+    assert_eq!(whole.state().step, 4);
+    for (_, s) in &whole_steps {
+        assert!(s.loss.is_finite() && s.bpp > 0.0 && s.mse > 0.0, "{s:?}");
+    }
+
+    let (first, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), b.path(), 2);
+    drop(first);
+    for f in [CHECKPOINT_FILE, MODEL_FILE, LOG_FILE] {
+        assert!(b.path().join(f).is_file(), "{f} missing");
+    }
+    let resumed = Trainer::from_checkpoint(b.path(), true, &dev).unwrap();
+    assert_eq!(resumed.state().step, 2);
+    let (resumed, resumed_steps) = train_to(resumed, b.path(), 4);
+
+    assert_eq!(
+        &whole_steps[2..],
+        &resumed_steps[..],
+        "steps 3 and 4 differ"
+    );
+    assert_eq!(
+        named_parameters(whole.model()),
+        named_parameters(resumed.model()),
+        "weights after step 4 differ"
+    );
+    // Only the newest optimizer state is kept.
+    let optimizers = std::fs::read_dir(b.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("optimizer-")
+        })
+        .count();
+    assert_eq!(optimizers, 1);
+}
+
+#[test]
+fn weights_alone_resume_with_a_fresh_optimizer() {
+    let dev = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let (t, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), dir.path(), 1);
+    let weights = named_parameters(t.model());
+    let back = Trainer::from_checkpoint(dir.path(), false, &dev).unwrap();
+    assert_eq!(back.state().step, 1);
+    assert_eq!(back.config(), t.config());
+    assert_eq!(named_parameters(back.model()), weights);
+    let (back, steps) = train_to(back, dir.path(), 2);
+    assert_eq!(back.state().step, 2);
+    assert!(steps[0].1.loss.is_finite());
+}
+
+#[test]
+fn exported_model_encodes_and_decodes() {
+    let dev = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let (t, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), dir.path(), 2);
+    let bytes = std::fs::read(dir.path().join(MODEL_FILE)).unwrap();
+    assert_eq!(bytes, t.export().unwrap().to_bytes());
+    let model = Model::from_bytes(&bytes, &dev).unwrap();
+    assert_eq!(model.info().name, "t");
+    let image = Image::open(&data_dir().join("wikiphotos_0011_96.png")).unwrap();
+    let (file, latent) = encode_with_latent(&model, &image, 60.0).unwrap();
+    assert_eq!(
+        decode_latent(&model, &file, &Limits::default()).unwrap(),
+        latent
+    );
+    let back = decode(&model, &file, &Limits::default()).unwrap();
+    assert_eq!((back.width(), back.height()), (96, 96));
+}
+
+#[test]
+fn batches_and_splits_depend_only_on_seed_and_step() {
+    assert_eq!(batch_plan(3, 17, 4, 100), batch_plan(3, 17, 4, 100));
+    assert_ne!(batch_plan(3, 17, 4, 100), batch_plan(3, 18, 4, 100));
+    assert_ne!(batch_plan(3, 17, 4, 100), batch_plan(4, 17, 4, 100));
+    let d = Dataset::scan(&[data_dir()], 64).unwrap();
+    assert_eq!(d.train.len() + d.validation.len(), 4);
+    // Crops larger than every image leave nothing to train on: a clear error.
+    assert!(matches!(
+        Dataset::scan(&[data_dir()], 128),
+        Err(Error::Image(_))
+    ));
+}
+
+#[test]
+fn invalid_configurations_and_missing_runs_are_refused() {
+    let dev = Device::flex();
+    for edit in [
+        |c: &mut TrainConfig| c.crop = 100,
+        |c: &mut TrainConfig| c.batch = 0,
+        |c: &mut TrainConfig| c.lambdas.pop().map(drop).unwrap_or(()),
+        |c: &mut TrainConfig| c.learning_rate = -1.0,
+    ] {
+        let mut c = config();
+        edit(&mut c);
+        assert!(matches!(
+            Trainer::new(c, "t", &dev),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Trainer::from_checkpoint(empty.path(), true, &dev),
+        Err(Error::Checkpoint(_))
+    ));
+    // A deployable model is not a checkpoint.
+    let dir = tempfile::tempdir().unwrap();
+    let (t, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), dir.path(), 1);
+    std::fs::write(
+        empty.path().join(CHECKPOINT_FILE),
+        t.export().unwrap().to_bytes(),
+    )
+    .unwrap();
+    assert!(matches!(
+        Trainer::from_checkpoint(empty.path(), true, &dev),
+        Err(Error::Checkpoint(_))
+    ));
+}
