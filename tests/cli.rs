@@ -362,4 +362,84 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         m,
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The float entropy path of the same weights: one point per trained level, close to the
+    // real integer path (same container bytes, ideal code lengths instead of rANS).
+    let json = dir.path().join("e.json");
+    let o = lic(&[
+        "eval",
+        &img,
+        "--codec",
+        "lic,lic-float",
+        "--model",
+        m,
+        "--checkpoint",
+        run_s,
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |codec: &str| -> Vec<f64> {
+        let path = dir.path().join(format!("e-{codec}.json"));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["results"]["bpp"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_f64().unwrap())
+            .collect()
+    };
+    let (real, float) = (read("lic"), read("lic-float"));
+    assert_eq!(real.len(), float.len());
+    for (r, f) in real.iter().zip(&float) {
+        assert!((r / f - 1.0).abs() < 0.25, "real {r} vs float {f}");
+    }
+    // A model that is not the checkpoint's export is refused.
+    let o = lic(&[
+        "eval",
+        &img,
+        "--codec",
+        "lic,lic-float",
+        "--checkpoint",
+        run_s,
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not the export"));
+}
+
+#[test]
+fn eval_measures_webp_and_avif_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
+    let o = lic(&[
+        "eval",
+        &asset_path("kodim19_71x53.png"),
+        "--codec",
+        "webp,avif",
+        "--webp-quality",
+        "30,90",
+        "--avif-quantizer",
+        "40,10",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(csv).unwrap();
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    for pair in rows.chunks(2) {
+        // Second setting is the better one for both codecs: more bytes, higher PSNR.
+        let bytes = |r: &[String]| r[5].parse::<usize>().unwrap();
+        let psnr = |r: &[String]| r[7].parse::<f64>().unwrap();
+        assert!(bytes(&pair[1]) > bytes(&pair[0]), "{csv}");
+        assert!(
+            psnr(&pair[1]) > psnr(&pair[0]) && psnr(&pair[0]) > 20.0,
+            "{csv}"
+        );
+    }
 }

@@ -43,6 +43,11 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The device of the chosen backend.
+    pub fn device(&self) -> Result<Device> {
+        self.backend.device()
+    }
+
     pub fn load(&self) -> Result<Model> {
         let device = self.backend.device()?;
         match &self.model {

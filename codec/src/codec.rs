@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use lic_entropy::{
     ColorFormat, Frame, FrameKind, Header, LicFile, Limits, Section, SectionKind, StreamDecoder,
     StreamEncoder, gaussian_tables,
@@ -49,7 +49,7 @@ fn padded(side: u32) -> usize {
 }
 
 /// `[1, 3, Hp, Wp]` in `[0, 1]`, edges replicated into the padding.
-fn image_tensor(image: &Image, model: &Model) -> Tensor<4> {
+pub(crate) fn image_tensor(image: &Image, device: &Device) -> Tensor<4> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let (pw, ph) = (padded(image.width()), padded(image.height()));
     let rgb = image.to_rgb();
@@ -63,10 +63,10 @@ fn image_tensor(image: &Image, model: &Model) -> Tensor<4> {
             }
         }
     }
-    Tensor::from_data(TensorData::new(planar, [1, 3, ph, pw]), model.device())
+    Tensor::from_data(TensorData::new(planar, [1, 3, ph, pw]), device)
 }
 
-fn to_vec(t: Tensor<4>) -> Result<Vec<f32>> {
+pub(crate) fn to_vec(t: Tensor<4>) -> Result<Vec<f32>> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
@@ -109,7 +109,7 @@ fn encode_inner(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timing
     let q = f32::from(quality_x100) / 100.0;
     let mut timings = Timings::default();
     let t = Instant::now();
-    let x = image_tensor(image, model);
+    let x = image_tensor(image, model.device());
     let y = model.analysis.forward(x) * channel_vector(&model.gains_at(q), model);
     let z = model.hyper_analysis.forward(y.clone());
     let [_, m, h, w] = y.dims();
@@ -344,10 +344,22 @@ fn reconstruct(model: &Model, y_hat: &IntMap, q: f32, header: &Header) -> Result
         model.device(),
     ) * channel_vector(&model.inverse_gains_at(q), model);
     let rec = to_vec(model.synthesis.forward(y))?;
-    let (ph, pw) = (y_hat.h * LATENT_STRIDE, y_hat.w * LATENT_STRIDE);
-    let (w, h) = (header.width as usize, header.height as usize);
+    let padded = (y_hat.h * LATENT_STRIDE, y_hat.w * LATENT_STRIDE);
+    planar_to_image(&rec, padded, header.width, header.height, header.color)
+}
+
+/// The top-left `width x height` of a padded planar RGB reconstruction `[3, ph, pw]` in
+/// `[0, 1]`, clamped and rounded to 8 bits; gray output is the mean of the three planes.
+pub(crate) fn planar_to_image(
+    rec: &[f32],
+    (ph, pw): (usize, usize),
+    width: u32,
+    height: u32,
+    color: ColorFormat,
+) -> Result<Image> {
+    let (w, h) = (width as usize, height as usize);
     let to_u8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-    let pixels = match header.color {
+    let pixels = match color {
         ColorFormat::Gray8 => (0..h * w)
             .map(|i| {
                 let s: f32 = (0..3).map(|c| rec[(c * ph + i / w) * pw + i % w]).sum();
@@ -361,5 +373,5 @@ fn reconstruct(model: &Model, y_hat: &IntMap, q: f32, header: &Header) -> Result
             })
             .collect(),
     };
-    Image::new(header.width, header.height, header.color, pixels)
+    Image::new(width, height, color, pixels)
 }

@@ -2,7 +2,7 @@
 //! per-image rows, per-quality averages, CompressAI-layout JSON, CSV, an RD plot and the
 //! BD-rate table.
 
-mod jpeg;
+mod external;
 mod plot;
 
 use std::fmt::Write as _;
@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::bdrate::{Curve, Fit, bd_rate};
+use lic_codec::train::Trainer;
 use lic_codec::{ColorFormat, Image, Limits, Model, decode, encode, metrics};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -20,6 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::codec_cmd::ModelArgs;
 use crate::io::{check_output, write_output};
+use external::External;
 
 /// VTM-9.1 intra curves shipped with lic (assets/anchors/README.md names their sources).
 const VTM_KODAK: &str = include_str!("../../../assets/anchors/compressai/image/kodak/vtm.json");
@@ -31,15 +33,35 @@ const VTM_TECNICK: &str = include_str!("../../../assets/anchors/lalic/tecnick-vt
 pub enum Codec {
     /// lic with the chosen model.
     Lic,
+    /// lic's float entropy path (needs --checkpoint): ideal code lengths under the float
+    /// entropy parameters, plus the real file's container bytes. Set against `lic` from the
+    /// same weights, it measures what the integer entropy path costs.
+    LicFloat,
     /// JPEG through libjpeg-turbo's cjpeg/djpeg (4:2:0, standard tables).
     Jpeg,
+    /// WebP through libwebp's cwebp/dwebp (optional: Debian package `webp`).
+    Webp,
+    /// AVIF through libavif's avifenc/avifdec (optional: Debian package `libavif-bin`).
+    Avif,
 }
 
 impl Codec {
     fn name(self) -> &'static str {
         match self {
             Self::Lic => "lic",
+            Self::LicFloat => "lic-float",
             Self::Jpeg => "jpeg",
+            Self::Webp => "webp",
+            Self::Avif => "avif",
+        }
+    }
+
+    fn external(self) -> Option<External> {
+        match self {
+            Self::Jpeg => Some(External::Jpeg),
+            Self::Webp => Some(External::Webp),
+            Self::Avif => Some(External::Avif),
+            Self::Lic | Self::LicFloat => None,
         }
     }
 }
@@ -77,6 +99,23 @@ pub struct EvalArgs {
         default_value = "5,10,15,20,30,40,50,60,70,80,90,95"
     )]
     jpeg_quality: Vec<u8>,
+    /// WebP qualities (0..=100, comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "5,10,20,30,40,50,60,70,80,90,95"
+    )]
+    webp_quality: Vec<u8>,
+    /// AVIF quantisers (0..=63, lower is better; comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "58,52,46,40,34,28,22,16,10"
+    )]
+    avif_quantizer: Vec<u8>,
+    /// Training run whose checkpoint `--codec lic-float` evaluates.
+    #[arg(long, value_name = "RUN_DIR")]
+    checkpoint: Option<PathBuf>,
     /// Codecs to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "lic,jpeg")]
     codec: Vec<Codec>,
@@ -213,22 +252,62 @@ fn run_lic(model: &Model, name: &str, image: &Image, q: f32) -> Result<Row> {
     )
 }
 
-fn run_jpeg(name: &str, image: &Image, q: u8) -> Result<Row> {
+fn run_external(codec: Codec, name: &str, image: &Image, q: u8) -> Result<Row> {
+    let program = codec.external().context("not an external codec")?;
     let rgb = as_rgb(image)?;
     let t = Instant::now();
-    let bytes = jpeg::encode(&rgb, q)?;
+    let bytes = program
+        .encode(&rgb, q)
+        .with_context(|| format!("{name}: {} encode", codec.name()))?;
     let enc = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let back = jpeg::decode(&bytes)?;
+    let back = program
+        .decode(&bytes)
+        .with_context(|| format!("{name}: {} decode", codec.name()))?;
     let dec = t.elapsed().as_secs_f64();
     row(
         name,
-        Codec::Jpeg,
+        codec,
         f64::from(q),
         &rgb,
         bytes.len(),
         &back,
         (enc, dec),
+    )
+}
+
+/// The float entropy path at trained `level` (quality `q`): `model` is the checkpoint's own
+/// export, whose real file gives the container bytes (header, framing, section lengths) that
+/// the estimate is charged too, so that `lic` vs `lic-float` compares the entropy paths only.
+fn run_lic_float(
+    trainer: &Trainer,
+    model: &Model,
+    name: &str,
+    image: &Image,
+    (level, q): (usize, f32),
+) -> Result<Row> {
+    let bytes = encode(model, image, q).with_context(|| format!("{name}: lic encode"))?;
+    let file = lic_codec::entropy::LicFile::parse(&bytes, &Limits::unlimited())?;
+    let payload: usize = file
+        .frames
+        .iter()
+        .flat_map(|f| &f.sections)
+        .map(|s| s.data.len())
+        .sum();
+    let t = Instant::now();
+    let estimate = trainer
+        .float_estimate(image, level)
+        .with_context(|| format!("{name}: float path"))?;
+    let time = t.elapsed().as_secs_f64();
+    let estimated_bytes = bytes.len() - payload + (estimate.bits / 8.0).ceil() as usize;
+    row(
+        name,
+        Codec::LicFloat,
+        f64::from(q),
+        image,
+        estimated_bytes,
+        &estimate.image,
+        (time, 0.0),
     )
 }
 
@@ -396,8 +475,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         .iter()
         .map(|p| Curve::from_file(p).map_err(anyhow::Error::from))
         .collect::<Result<_>>()?;
-    if args.codec.contains(&Codec::Jpeg) {
-        jpeg::available()?;
+    for codec in &args.codec {
+        if let Some(program) = codec.external() {
+            program.available()?;
+        }
     }
     let files = collect_images(&args.inputs)?;
     let images: Vec<(String, Image)> = files
@@ -417,10 +498,41 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     } else {
         None
     };
-    let lic_qualities: Vec<f32> = match (&args.quality, &model) {
+    // The float path: the checkpoint's float weights and their own export.
+    let float = if args.codec.contains(&Codec::LicFloat) {
+        let run = args
+            .checkpoint
+            .as_ref()
+            .context("--codec lic-float needs --checkpoint RUN_DIR (a `lic train` run)")?;
+        let mut trainer = Trainer::from_checkpoint(run, false, &lic_codec::Device::flex())
+            .with_context(|| format!("cannot load the checkpoint in {}", run.display()))?;
+        // `lic export --name` may have renamed the model; the weights are what must match.
+        if let Some(m) = &model {
+            trainer.set_name(&m.info().name);
+        }
+        let exported = Model::from_file(&trainer.export()?, &args.model.device()?)?;
+        if let Some(m) = &model
+            && m.fingerprint() != exported.fingerprint()
+        {
+            bail!(
+                "the model ({}) is not the export of the checkpoint in {} ({}): lic and \
+                 lic-float would compare different weights",
+                m.fingerprint(),
+                run.display(),
+                exported.fingerprint()
+            );
+        }
+        Some((trainer, exported))
+    } else {
+        None
+    };
+    let levels = model
+        .as_ref()
+        .or(float.as_ref().map(|(_, m)| m))
+        .map(|m| m.config().quality_levels.max(2));
+    let lic_qualities: Vec<f32> = match (&args.quality, levels) {
         (Some(q), _) => q.clone(),
-        (None, Some(m)) => {
-            let levels = m.config().quality_levels.max(2);
+        (None, Some(levels)) => {
             let step = if args.all_qualities { 0.5 } else { 1.0 };
             let count = ((levels - 1) as f32 / step) as usize;
             (0..=count)
@@ -432,10 +544,52 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if lic_qualities.iter().any(|q| !(0.0..=100.0).contains(q)) {
         bail!("lic qualities must be within 0..=100");
     }
+    // The float path exists at the trained levels only.
+    let float_levels: Vec<(usize, f32)> = match (&float, levels) {
+        (Some(_), Some(levels)) => lic_qualities
+            .iter()
+            .filter_map(|&q| {
+                let t = q / 100.0 * (levels - 1) as f32;
+                (t.fract() == 0.0).then_some((t as usize, q))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if float.is_some() && float_levels.is_empty() {
+        bail!(
+            "lic-float runs at the trained levels only (qualities {:?})",
+            {
+                let l = levels.unwrap_or(2);
+                (0..l)
+                    .map(|i| i as f32 * 100.0 / (l - 1) as f32)
+                    .collect::<Vec<_>>()
+            }
+        );
+    }
 
-    let jobs = images.len()
-        * (lic_qualities.len() * usize::from(model.is_some())
-            + args.jpeg_quality.len() * usize::from(args.codec.contains(&Codec::Jpeg)));
+    let external_qualities = |codec: Codec| -> &[u8] {
+        match codec {
+            Codec::Jpeg => &args.jpeg_quality,
+            Codec::Webp => &args.webp_quality,
+            Codec::Avif => &args.avif_quantizer,
+            Codec::Lic | Codec::LicFloat => &[],
+        }
+    };
+    for (codec, limit) in [(Codec::Jpeg, 100), (Codec::Webp, 100), (Codec::Avif, 63)] {
+        if external_qualities(codec).iter().any(|&q| q > limit) {
+            bail!("{} qualities must be within 0..={limit}", codec.name());
+        }
+    }
+    let jobs: usize = args
+        .codec
+        .iter()
+        .map(|&c| match c {
+            Codec::Lic => lic_qualities.len(),
+            Codec::LicFloat => float_levels.len(),
+            c => external_qualities(c).len(),
+        })
+        .sum::<usize>()
+        * images.len();
     let bar = ProgressBar::new(jobs as u64);
     bar.set_style(ProgressStyle::with_template(
         "{elapsed_precise} [{bar:30}] {pos}/{len} encodes, ETA {eta} {msg}",
@@ -458,32 +612,55 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                 }
                 rows
             }
-            // One JPEG per core at a time.
-            Codec::Jpeg => images
+            Codec::LicFloat => {
+                let (trainer, exported) = float.as_ref().context("no checkpoint loaded")?;
+                let mut rows = Vec::new();
+                for (name, image) in &images {
+                    for &at in &float_levels {
+                        rows.push(run_lic_float(trainer, exported, name, image, at)?);
+                        bar.inc(1);
+                    }
+                }
+                rows
+            }
+            // One external encode per core at a time.
+            _ => images
                 .par_iter()
                 .flat_map_iter(|(name, image)| {
-                    args.jpeg_quality.iter().map(|&q| {
-                        let r = run_jpeg(name, image, q);
+                    external_qualities(codec).iter().map(|&q| {
+                        let r = run_external(codec, name, image, q);
                         bar.inc(1);
                         r
                     })
                 })
                 .collect::<Result<_>>()?,
         };
-        let (name, description) = match (codec, &model) {
-            (Codec::Lic, Some(m)) => (
-                format!("lic ({})", m.info().name),
-                format!(
-                    "lic {} model {} fingerprint {}",
-                    env!("CARGO_PKG_VERSION"),
-                    m.info().name,
-                    m.fingerprint()
-                ),
-            ),
-            _ => (
-                "JPEG (libjpeg-turbo, measured)".to_owned(),
-                "libjpeg-turbo cjpeg -quality Q -sample 2x2 -baseline, djpeg defaults".to_owned(),
-            ),
+        let (name, description) = match codec {
+            Codec::Lic | Codec::LicFloat => {
+                let m = match codec {
+                    Codec::Lic => model.as_ref(),
+                    _ => float.as_ref().map(|(_, m)| m),
+                }
+                .context("no model loaded")?;
+                let path = if codec == Codec::Lic {
+                    ""
+                } else {
+                    ", float path"
+                };
+                (
+                    format!("lic ({}{path})", m.info().name),
+                    format!(
+                        "lic {} model {} fingerprint {}{path}",
+                        env!("CARGO_PKG_VERSION"),
+                        m.info().name,
+                        m.fingerprint()
+                    ),
+                )
+            }
+            c => {
+                let (n, d) = c.external().context("external codec")?.describe();
+                (n.to_owned(), d.to_owned())
+            }
         };
         curves.push((codec, curve(&rows, &name, &description)));
         all_rows.extend(rows);
@@ -527,16 +704,18 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
 
     let mut anchors: Vec<Curve> = Vec::new();
-    let jpeg_live = curves
-        .iter()
-        .find(|(c, _)| *c == Codec::Jpeg)
-        .map(|(_, c)| c.clone());
-    anchors.extend(jpeg_live);
+    // Measured anchors first, then the published ones.
+    anchors.extend(
+        curves
+            .iter()
+            .filter(|(c, _)| c.external().is_some())
+            .map(|(_, c)| c.clone()),
+    );
     anchors.extend(reference_curve(args.reference, &args.inputs)?);
     anchors.extend(extra.iter().cloned());
     let tests: Vec<Curve> = curves
         .iter()
-        .filter(|(c, _)| *c == Codec::Lic)
+        .filter(|(c, _)| c.external().is_none())
         .map(|(_, c)| c.clone())
         .collect();
     if !anchors.is_empty() && !tests.is_empty() {

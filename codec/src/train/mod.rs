@@ -30,11 +30,13 @@ use serde::{Deserialize, Serialize};
 pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
 pub use run::{Event, RunOptions, run};
 
+use crate::codec::{image_tensor, planar_to_image, to_vec};
 use crate::error::{Error, Result};
 use crate::export::{ModelInfo, export};
 use crate::model::{
     LicModel, ModelConfig, Quantization, SplitMix64, load_parameters, named_parameters,
 };
+use crate::picture::Image;
 
 /// `checkpoint.licm` in a run folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.licm";
@@ -203,12 +205,18 @@ mod exact {
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-            Vec::<Stored>::deserialize(d)?
-                .iter()
-                .map(parse)
-                .collect()
+            Vec::<Stored>::deserialize(d)?.iter().map(parse).collect()
         }
     }
+}
+
+/// Result of [`Trainer::float_estimate`].
+#[derive(Debug, Clone)]
+pub struct FloatEstimate {
+    /// Ideal code length of the latent and hyper-latent symbols, in bits.
+    pub bits: f64,
+    /// The float path's reconstruction (same size and colour format as the input).
+    pub image: Image,
 }
 
 /// Where a run stands; stored in its checkpoints.
@@ -503,6 +511,34 @@ impl Trainer {
                 }
             })
             .collect()
+    }
+
+    /// The float entropy path on a whole `image` at trained quality `level`: the ideal code
+    /// length of its `y` and `z` symbols under the float Gaussian parameters (no integer
+    /// networks, no table grid, no rANS) and the float decoder's reconstruction. Set against
+    /// a real encode with the exported model, it measures what the integer entropy path
+    /// costs (`lic eval --codec lic-float`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `level` is not a trained level.
+    pub fn float_estimate(&self, image: &Image, level: usize) -> Result<FloatEstimate> {
+        if level >= self.config.lambdas.len() {
+            return Err(Error::InvalidArgument(format!(
+                "level {level}: the model has {} levels",
+                self.config.lambdas.len()
+            )));
+        }
+        let model = self.model.valid();
+        let device = self.device.clone().inner();
+        let x = image_tensor(image, &device);
+        let [_, _, ph, pw] = x.dims();
+        let out = model.forward_rd(x, level, Quantization::Round);
+        let bits = f64::from((out.y_bits + out.z_bits).into_scalar::<f32>());
+        let rec = to_vec(out.x_hat)?;
+        Ok(FloatEstimate {
+            bits,
+            image: planar_to_image(&rec, (ph, pw), image.width(), image.height(), image.color())?,
+        })
     }
 
     /// The deployable model of the current weights.
