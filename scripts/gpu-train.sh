@@ -16,7 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARRY=carry
-CROPS=${LIC_GPU_CROPS:-800}
 
 pack() {
     local run_dir=$1
@@ -25,16 +24,27 @@ pack() {
     cargo build --release -p lic-cli
     strip -o "$CARRY/lic" target/release/lic
     xz -T0 -6 -f "$CARRY/lic"
-    # A deterministic subset of the training crops (sorted, every k-th file).
-    rm -f "$CARRY"/data/*
-    local all k
-    all=$(ls ../shared/datasets/train/*.png | wc -l)
-    k=$(( (all + CROPS - 1) / CROPS ))
-    ls ../shared/datasets/train/*.png | awk -v k="$k" 'NR % k == 0' | xargs -I{} cp {} "$CARRY/data/"
     # The Vulkan loader (the NVIDIA driver there brings the ICD).
     (cd "$CARRY/gl" && o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64' &&
         mkdir -p /tmp/amd64/partial && apt-get $o update -qq && apt-get $o download libvulkan1)
-    cp "$run_dir/checkpoint.licm" "$CARRY/run/" 2>/dev/null || echo "no checkpoint in $run_dir: the remote run starts afresh"
+    cp "$run_dir/checkpoint.licm" "$CARRY/run/" 2>/dev/null || echo "no checkpoint in $run_dir: the remote run starts afresh (or from --init MODEL)"
+    # A deterministic subset of the training crops (sorted, every k-th file), as many as fit
+    # in what is left of the 64 MiB copy: the tracked files travel too.
+    rm -f "$CARRY"/data/*
+    local budget tracked used avail all avg k
+    budget=$(( ${LIC_GPU_BUDGET_MIB:-62} * 1048576 ))
+    tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
+    used=$(du -sb "$CARRY" | cut -f1)
+    avail=$(( budget - tracked - used ))
+    all=$(ls ../shared/datasets/train/*.png | wc -l)
+    avg=$(( $(cat ../shared/datasets/train/*.png | wc -c) / all ))
+    if [ "$avail" -le $(( 20 * avg )) ]; then
+        echo "only $avail bytes left for crops: too few to train on" >&2
+        exit 1
+    fi
+    k=$(( (all * avg + avail - 1) / avail ))
+    ls ../shared/datasets/train/*.png | awk -v k="$k" 'NR % k == 0' | xargs -I{} cp {} "$CARRY/data/"
+    echo "$(ls "$CARRY/data" | wc -l) crops (every ${k}th), tracked files $((tracked / 1048576)) MiB"
     du -sh "$CARRY"
 }
 

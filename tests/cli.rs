@@ -406,6 +406,36 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not the export"));
+
+    // A new run warm-started from the exported model takes its architecture (not the
+    // default one) and trains.
+    let warm = dir.path().join("warm");
+    let warm_s = warm.to_str().unwrap();
+    let o = lic(&[
+        "train", "--data", &data, "--run", warm_s, "--init", m, "--crop", "64", "--batch", "2",
+        "--steps", "1", "--name", "cli-test",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = lic(&["model", "--model", &format!("{warm_s}/model.licm")]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("quality levels=3"));
+    // A checkpoint is not a deployable model.
+    let o = lic(&[
+        "train",
+        "--data",
+        &data,
+        "--run",
+        dir.path().join("bad").to_str().unwrap(),
+        "--init",
+        &format!("{run_s}/checkpoint.licm"),
+        "--steps",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("deployable model"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -442,4 +472,25 @@ fn eval_measures_webp_and_avif_live() {
             "{csv}"
         );
     }
+}
+
+#[test]
+fn a_closed_stdout_ends_lic_quietly() {
+    // `lic model | head -1`: the reader is gone before lic prints. lic must stop with the
+    // status a SIGPIPE gives (or 0 when the pipe buffer took the text first), never panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lic"))
+        .args(["model", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run lic");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(o.status.code(), Some(0 | 141)),
+        "{:?} {stderr}",
+        o.status
+    );
 }

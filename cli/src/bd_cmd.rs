@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::out;
 use anyhow::{Result, bail};
 use clap::Args;
 use lic_codec::bdrate::{Curve, Fit, bd_quality, bd_rate};
@@ -28,15 +29,21 @@ pub fn run(args: &BdRateArgs) -> Result<()> {
         None => None,
     };
     let anchor = Curve::from_file(&args.anchor)?;
-    println!(
+    writeln!(
+        out(),
         "anchor: {} ({}), metric {}",
         anchor.name,
         args.anchor.display(),
         args.metric
     );
-    println!(
+    writeln!(
+        out(),
         "{:<36} {:>12} {:>12} {:>22} {:>14}",
-        "test", "BD pchip %", "BD cubic %", "interval", "BD-quality"
+        "test",
+        "BD pchip %",
+        "BD cubic %",
+        "interval",
+        "BD-quality"
     );
     let mut failed = false;
     for path in &args.tests {
@@ -49,7 +56,8 @@ pub fn run(args: &BdRateArgs) -> Result<()> {
             Ok((p, c)) => {
                 let dq = bd_quality(&anchor, &test, &args.metric, Fit::Pchip)
                     .map_or_else(|e| format!("({e})"), |d| format!("{:+.4}", d.value));
-                println!(
+                writeln!(
+                    out(),
                     "{:<36} {:>+12.3} {:>+12.3} {:>22} {:>14}",
                     test.name,
                     p.value,

@@ -19,6 +19,26 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Backend, thread count and processor, as training logs and eval reports name them:
+    /// `flex, 2 threads, AMD EPYC ...`.
+    pub fn hardware(self) -> String {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let host = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split(':').nth(1))
+                    .map(|m| m.trim().to_owned())
+            })
+            .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+        let backend = match self {
+            Self::Cpu => "flex",
+            Self::Wgpu => "wgpu",
+        };
+        format!("{backend}, {cores} threads, {host}")
+    }
+
     /// The burn device of this backend.
     pub fn device(self) -> Result<Device> {
         match self {
@@ -43,6 +63,11 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The chosen backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// The device of the chosen backend.
     pub fn device(&self) -> Result<Device> {
         self.backend.device()

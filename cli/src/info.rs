@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::io::read_input;
+use crate::out;
 use clap::Args;
 use lic_codec::entropy::{ColorFormat, LicFile, Limits};
 use serde::Serialize;
@@ -87,7 +88,7 @@ pub fn run(args: &InfoArgs) -> Result<()> {
             .collect(),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        writeln!(out(), "{}", serde_json::to_string_pretty(&info)?);
     } else {
         print_text(&info);
     }
@@ -95,22 +96,38 @@ pub fn run(args: &InfoArgs) -> Result<()> {
 }
 
 fn print_text(i: &Info) {
-    println!("format version   {}", i.format_version);
-    println!("model            {}", i.model_fingerprint);
-    println!("size             {} x {} {}", i.width, i.height, i.color);
-    println!("quality          {:.2}", i.quality);
-    println!(
-        "file             {} bytes, {:.4} bpp",
-        i.file_bytes, i.bits_per_pixel
+    writeln!(out(), "format version   {}", i.format_version);
+    writeln!(out(), "model            {}", i.model_fingerprint);
+    writeln!(
+        out(),
+        "size             {} x {} {}",
+        i.width,
+        i.height,
+        i.color
     );
-    println!("header           {} bytes", i.header_bytes);
+    writeln!(out(), "quality          {:.2}", i.quality);
+    writeln!(
+        out(),
+        "file             {} bytes, {:.4} bpp",
+        i.file_bytes,
+        i.bits_per_pixel
+    );
+    writeln!(out(), "header           {} bytes", i.header_bytes);
     for (n, f) in i.frames.iter().enumerate() {
-        println!(
+        writeln!(
+            out(),
             "frame {n} ({}), {} bytes of framing",
-            f.kind, f.framing_bytes
+            f.kind,
+            f.framing_bytes
         );
         for s in &f.sections {
-            println!("  0x{:02X} {:<18} {:>10} bytes", s.kind, s.name, s.bytes);
+            writeln!(
+                out(),
+                "  0x{:02X} {:<18} {:>10} bytes",
+                s.kind,
+                s.name,
+                s.bytes
+            );
         }
     }
 }

@@ -8,6 +8,7 @@ mod io;
 mod model_cmd;
 mod train_cmd;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +58,30 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("lic: error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Standard output for `writeln!(out(), ...)`: unlike `println!`, it does not panic when
+/// stdout is closed (`lic model | head -1`). A closed pipe ends the program quietly with the
+/// status a SIGPIPE would give; any other write error is reported.
+pub(crate) fn out() -> Out {
+    Out
+}
+
+/// See [`out`].
+pub(crate) struct Out;
+
+impl Out {
+    /// What `write!`/`writeln!` call.
+    pub(crate) fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+            eprintln!("lic: error: cannot write to stdout: {e}");
+            std::process::exit(1);
         }
     }
 }

@@ -5,6 +5,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::codec_cmd::ModelArgs;
+use crate::out;
 
 #[derive(Debug, Args)]
 pub struct ModelInfoArgs {
@@ -53,25 +54,37 @@ pub fn run(args: &ModelInfoArgs) -> Result<()> {
         },
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out(), "{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     let a = report.architecture;
-    println!("model            {}", report.name);
-    println!("fingerprint      {}", report.fingerprint);
-    println!("parameters       {}", report.parameters);
-    println!(
+    writeln!(out(), "model            {}", report.name);
+    writeln!(out(), "fingerprint      {}", report.fingerprint);
+    writeln!(out(), "parameters       {}", report.parameters);
+    writeln!(
+        out(),
         "architecture     N={} M={} Z={} groups={:?} quality levels={}",
-        a.transform_channels, a.latent_channels, a.hyper_channels, a.groups, a.quality_levels
+        a.transform_channels,
+        a.latent_channels,
+        a.hyper_channels,
+        a.groups,
+        a.quality_levels
     );
     let m = &report.kmac_per_pixel;
-    println!(
+    writeln!(
+        out(),
         "kMAC/pixel       encoder {} (analysis {}, hyper-analysis {}, entropy {})",
-        m.encoder, m.analysis, m.hyper_analysis, m.entropy_params
+        m.encoder,
+        m.analysis,
+        m.hyper_analysis,
+        m.entropy_params
     );
-    println!(
+    writeln!(
+        out(),
         "                 decoder {} (entropy {}, synthesis {})",
-        m.decoder, m.entropy_params, m.synthesis
+        m.decoder,
+        m.entropy_params,
+        m.synthesis
     );
     Ok(())
 }

@@ -12,9 +12,11 @@ use lic_codec::model::ModelConfig;
 use lic_codec::train::{
     CHECKPOINT_FILE, Event, RunOptions, TrainConfig, Trainer, default_lambdas, run,
 };
+use lic_codec::{ModelFile, ModelInfo};
 
 use crate::codec_cmd::Backend;
 use crate::io::{check_output, write_output};
+use crate::out;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -35,6 +37,11 @@ pub struct TrainArgs {
     /// Start a new run in RUN_DIR even if it holds one (its files are replaced).
     #[arg(long, conflicts_with = "resume")]
     force: bool,
+    /// Start a new run from the weights of a deployable model (e.g. the shipped
+    /// `models/lic-small-v1.licm`) instead of random ones; its architecture replaces
+    /// --architecture. The way to train a shipped model further where its run folder is gone.
+    #[arg(long, value_name = "MODEL.licm", conflicts_with = "resume")]
+    init: Option<PathBuf>,
     /// Backend: flex on the CPU, or wgpu (Vulkan/Metal/DX12).
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     backend: Backend,
@@ -94,24 +101,6 @@ fn architecture(spec: &str) -> Result<ModelConfig> {
     })
 }
 
-fn hardware(backend: Backend) -> String {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let host = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
-    let backend = match backend {
-        Backend::Cpu => "flex",
-        Backend::Wgpu => "wgpu",
-    };
-    format!("{backend}, {cores} threads, {host}")
-}
-
 pub fn run_train(args: &TrainArgs) -> Result<()> {
     let device = args.backend.device()?;
     let checkpoint = args.run_dir.join(CHECKPOINT_FILE);
@@ -134,7 +123,24 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
                 args.run_dir.display()
             );
         }
-        let arch = architecture(&args.architecture)?;
+        let init = match &args.init {
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let file = ModelFile::from_bytes(&bytes)
+                    .with_context(|| format!("{} is not a lic model file", path.display()))?;
+                Some((path, file))
+            }
+            None => None,
+        };
+        let arch = match &init {
+            Some((_, file)) => {
+                serde_json::from_value::<ModelInfo>(file.config.clone())
+                    .context("--init needs a deployable model (`lic export`), not a checkpoint")?
+                    .architecture
+            }
+            None => architecture(&args.architecture)?,
+        };
         let mut config = TrainConfig::new(arch);
         config.lambdas = args
             .lambdas
@@ -150,7 +156,11 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
             std::fs::remove_file(args.run_dir.join(lic_codec::train::LOG_FILE))
                 .context("cannot remove the old log")?;
         }
-        Trainer::new(config, &args.name, &device)?
+        match &init {
+            Some((path, file)) => Trainer::from_model(file, config, &args.name, &device)
+                .with_context(|| format!("cannot start from {}", path.display()))?,
+            None => Trainer::new(config, &args.name, &device)?,
+        }
     };
     if args.steps.is_none() && args.minutes.is_none() {
         bail!("say how long to train: --steps N (total) or --minutes M");
@@ -181,7 +191,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes.max(0.0) * 60.0),
         log_every: args.log_every,
         stop,
-        hardware: hardware(args.backend),
+        hardware: args.backend.hardware(),
     };
     let start_step = trainer.state().step;
     let bar = match (args.steps, args.minutes) {
@@ -244,7 +254,8 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
     let trainer = run(trainer, &options, &mut on_event)?;
     bar.finish();
     let s = trainer.state();
-    println!(
+    writeln!(
+        out(),
         "{} steps ({} crops, {:.0} s of training); deployable model: {}",
         s.step,
         s.crops,
@@ -280,7 +291,8 @@ pub fn run_export(args: &ExportArgs) -> Result<()> {
     }
     let file = trainer.export()?;
     write_output(&args.output, &file.to_bytes(), args.force)?;
-    println!(
+    writeln!(
+        out(),
         "{}: step {}, fingerprint {}",
         args.output.display(),
         trainer.state().step,

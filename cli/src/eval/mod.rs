@@ -21,6 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::codec_cmd::ModelArgs;
 use crate::io::{check_output, write_output};
+use crate::out;
 use external::External;
 
 /// VTM-9.1 intra curves shipped with lic (assets/anchors/README.md names their sources).
@@ -668,7 +669,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     bar.finish_and_clear();
 
     let environment = json!({
-        "backend": format!("{:?}", model.as_ref().map(|m| m.device().clone())),
+        "backend": args.model.backend().hardware(),
         "threads": rayon::current_num_threads(),
         "commit": git_commit(),
         "lic_version": env!("CARGO_PKG_VERSION"),
@@ -678,9 +679,16 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     });
 
     // Per-quality table.
-    println!(
+    writeln!(
+        out(),
         "{:<32} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "codec", "quality", "bpp", "PSNR dB", "MS-SSIM", "enc s", "dec s"
+        "codec",
+        "quality",
+        "bpp",
+        "PSNR dB",
+        "MS-SSIM",
+        "enc s",
+        "dec s"
     );
     for (_, c) in &curves {
         let s = |k: &str| c.series(k).unwrap_or_default();
@@ -696,9 +704,16 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             let ms = m
                 .get(i)
                 .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.5}"));
-            println!(
+            writeln!(
+                out(),
                 "{:<32} {:>8.1} {:>8.4} {:>9.3} {:>9} {:>9.3} {:>9.3}",
-                c.name, q[i], b[i], p[i], ms, e[i], d[i]
+                c.name,
+                q[i],
+                b[i],
+                p[i],
+                ms,
+                e[i],
+                d[i]
             );
         }
     }
@@ -719,8 +734,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         .map(|(_, c)| c.clone())
         .collect();
     if !anchors.is_empty() && !tests.is_empty() {
-        println!("\nBD-rate of lic (negative: fewer bits at equal quality)");
-        print!("{}", bd_table(&anchors, &tests));
+        writeln!(
+            out(),
+            "\nBD-rate of lic (negative: fewer bits at equal quality)"
+        );
+        write!(out(), "{}", bd_table(&anchors, &tests));
     }
 
     if let Some(j) = &args.json {

@@ -109,7 +109,7 @@ pub(crate) fn tables_to_i32(tables: &[CdfTable]) -> Vec<i32> {
     v
 }
 
-fn tables_from_i32(data: &[i32], channels: usize) -> Result<TableSet, String> {
+pub(crate) fn tables_from_i32(data: &[i32], channels: usize) -> Result<TableSet, String> {
     let mut tables = Vec::with_capacity(channels);
     let mut rest = data;
     for c in 0..channels {

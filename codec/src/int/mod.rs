@@ -22,7 +22,7 @@ mod entropy;
 
 pub use conv::{IntConv2d, IntConvTranspose2d, quantize_layer};
 pub use entropy::{IntEntropyModel, IntGroup, PassParams};
-pub(crate) use entropy::{Z_TABLES, integer_layers, tables_to_i32};
+pub(crate) use entropy::{Z_TABLES, integer_layers, tables_from_i32, tables_to_i32};
 
 /// Fractional bits of every activation, mean and log2-scale.
 pub const FRAC_BITS: u32 = 8;

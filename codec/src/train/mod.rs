@@ -17,6 +17,7 @@
 
 mod data;
 mod run;
+mod warm;
 
 use std::path::{Path, PathBuf};
 
@@ -354,6 +355,44 @@ impl Trainer {
         config.validate()?;
         let ad = device.clone().autodiff();
         let model = LicModel::seeded(&config.architecture, config.seed, &ad);
+        Ok(Self::with_model(
+            config,
+            TrainState::default(),
+            name.to_owned(),
+            model,
+            &ad,
+        ))
+    }
+
+    /// A new run whose weights start from a deployable model file (`lic train --init`):
+    /// the float parts as stored, the integer networks dequantised, the `z` prior refitted
+    /// to its tables (`warm.rs`). `config.architecture` is replaced by the model's.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] if the file is not a deployable lic model,
+    /// [`Error::InvalidArgument`] if the configuration is invalid.
+    pub fn from_model(
+        file: &ModelFile,
+        mut config: TrainConfig,
+        name: &str,
+        device: &Device,
+    ) -> Result<Self> {
+        let (info, params) = warm::model_parameters(file)?;
+        config.architecture = info.architecture;
+        config.validate()?;
+        let ad = device.clone().autodiff();
+        let model = load_parameters(
+            LicModel::new(&config.architecture, &ad),
+            &ad,
+            |name, shape| -> Result<Option<Vec<f32>>> {
+                match params.get(name) {
+                    Some(v) if v.len() == shape.iter().product::<usize>() => Ok(Some(v.clone())),
+                    _ => Err(Error::InvalidModel(format!(
+                        "parameter `{name}` {shape:?} is missing from the model file"
+                    ))),
+                }
+            },
+        )?;
         Ok(Self::with_model(
             config,
             TrainState::default(),

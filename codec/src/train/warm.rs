@@ -1,0 +1,266 @@
+//! Warm start from a deployable model (`lic train --init`): the float parameters that a
+//! `.licm` model file stands for, so a shipped model is itself the seed of further training
+//! even where the run folder it came from is gone.
+//!
+//! The float parts (transforms, gains) are stored as they are. The integer entropy networks
+//! are dequantised (`w_q / 2^shift`, `b_q / 2^(FRAC_BITS + shift)`): exactly what the codec
+//! computes with, and quantising them again gives back the same integers. The `z` prior is
+//! stored only as CDF tables, so its location and scale are refitted to each table (a pattern
+//! search on the table's frequencies, started from its moments).
+
+use std::collections::HashMap;
+
+use lic_entropy::CdfTable;
+use lic_models::ModelFile;
+
+use crate::error::{Error, Result};
+use crate::export::{FLOAT_PARTS, ModelInfo};
+use crate::int::{FRAC_BITS, MAX_SHIFT, Z_TABLES, integer_layers, tables_from_i32};
+use crate::model::{PRIOR_SCALE_RANGE, channel_table};
+
+/// The model's name and architecture, and its parameters by name (the names of
+/// [`crate::model::named_parameters`]).
+pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<String, Vec<f32>>)> {
+    let info: ModelInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
+        Error::InvalidModel(format!(
+            "not a deployable lic model (a checkpoint goes with --resume): {e}"
+        ))
+    })?;
+    let config = &info.architecture;
+    config.validate().map_err(Error::InvalidModel)?;
+    let mut params = HashMap::new();
+    for (name, tensor) in file.tensors() {
+        if FLOAT_PARTS.iter().any(|p| name.starts_with(p)) {
+            params.insert(name.to_owned(), file.f32(name, tensor.shape())?.to_vec());
+        }
+    }
+    for (name, shape, transposed, _) in integer_layers(config) {
+        let cout = if transposed { shape[1] } else { shape[0] };
+        let weight = file.i32(&format!("{name}.weight"), &shape)?;
+        let bias = file.i32(&format!("{name}.bias"), &[cout])?;
+        let shift = file.i32(&format!("{name}.shift"), &[cout])?;
+        if let Some(s) = shift.iter().find(|s| !(0..=MAX_SHIFT as i32).contains(s)) {
+            return Err(Error::InvalidModel(format!(
+                "{name}: shift {s} out of range"
+            )));
+        }
+        let per_channel = shape[2] * shape[3];
+        let out_channel = |i: usize| {
+            if transposed {
+                (i / per_channel) % cout
+            } else {
+                i / (shape[1] * per_channel)
+            }
+        };
+        let w = weight
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (f64::from(v) / f64::from(1u32 << shift[out_channel(i)])) as f32)
+            .collect();
+        let b = bias
+            .iter()
+            .zip(shift)
+            .map(|(&v, &s)| (f64::from(v) / f64::from(1u32 << (s as u32 + FRAC_BITS))) as f32)
+            .collect();
+        params.insert(format!("{name}.weight"), w);
+        params.insert(format!("{name}.bias"), b);
+    }
+    let z = config.hyper_channels;
+    let Some(lic_models::Tensor::I32 { data, .. }) = file.get(Z_TABLES) else {
+        return Err(Error::InvalidModel(format!("`{Z_TABLES}` is missing")));
+    };
+    let tables = tables_from_i32(data, z).map_err(Error::InvalidModel)?;
+    let (location, log2_scale): (Vec<f32>, Vec<f32>) =
+        tables.tables().iter().map(fit_prior).unzip();
+    params.insert("prior.location".into(), location);
+    params.insert("prior.log2_scale".into(), log2_scale);
+    Ok((info, params))
+}
+
+/// Location and log2-scale whose [`channel_table`] is closest to `table` (L1 distance of the
+/// frequencies, escape included).
+fn fit_prior(table: &CdfTable) -> (f32, f32) {
+    let coded = table.entries() - 1;
+    let total: f64 = (0..coded).map(|e| f64::from(table.frequency(e))).sum();
+    let symbol = |e: usize| f64::from(table.min_symbol()) + e as f64;
+    let mean = (0..coded)
+        .map(|e| symbol(e) * f64::from(table.frequency(e)))
+        .sum::<f64>()
+        / total.max(1.0);
+    let var = (0..coded)
+        .map(|e| (symbol(e) - mean).powi(2) * f64::from(table.frequency(e)))
+        .sum::<f64>()
+        / total.max(1.0);
+    // A discretised Gaussian's variance is about sigma^2 + 1/12 (Sheppard).
+    let (lo, hi) = (PRIOR_SCALE_RANGE.0.log2(), PRIOR_SCALE_RANGE.1.log2());
+    let mut best = (
+        mean as f32,
+        ((var - 1.0 / 12.0).max(0.01).sqrt().log2()).clamp(lo, hi) as f32,
+    );
+    // The frequencies' L1 distance is piecewise constant in the parameters, so the search
+    // first follows the cumulative one (a Wasserstein distance, smooth in both), then
+    // settles on the frequencies.
+    best = pattern_search(best, (lo as f32, hi as f32), |p| {
+        cumulative_distance(table, p)
+    });
+    best = pattern_search(best, (lo as f32, hi as f32), |p| distance(table, p));
+    let mut best_d = distance(table, best);
+    // A table's symbol range moves when `location ± tails` crosses an integer, so a location
+    // on a short binary fraction (an untrained prior's 0) is only met exactly by snapping.
+    for bits in 0..16 {
+        let unit = (2.0f32).powi(-bits);
+        let snap = |v: f32| (v / unit).round() * unit;
+        for candidate in [
+            (snap(best.0), best.1),
+            (best.0, snap(best.1)),
+            (snap(best.0), snap(best.1)),
+        ] {
+            let d = distance(table, candidate);
+            if d < best_d {
+                (best, best_d) = (candidate, d);
+            }
+        }
+    }
+    best
+}
+
+/// Coordinate and diagonal pattern search from `start`, the log2-scale kept in `range`.
+fn pattern_search(
+    start: (f32, f32),
+    range: (f32, f32),
+    objective: impl Fn((f32, f32)) -> u64,
+) -> (f32, f32) {
+    let (mut best, mut best_d) = (start, objective(start));
+    let mut step = 0.25f32;
+    let mut evaluations = 0;
+    while step > 1e-7 && best_d > 0 && evaluations < 8000 {
+        let mut improved = false;
+        for (dl, ds) in [
+            (1.0, 0.0),
+            (-1.0, 0.0),
+            (0.0, 1.0),
+            (0.0, -1.0),
+            (1.0, 1.0),
+            (-1.0, -1.0),
+            (1.0, -1.0),
+            (-1.0, 1.0),
+        ] {
+            let candidate = (
+                best.0 + dl * step,
+                (best.1 + ds * step).clamp(range.0, range.1),
+            );
+            let d = objective(candidate);
+            evaluations += 1;
+            if d < best_d {
+                (best, best_d, improved) = (candidate, d, true);
+            }
+        }
+        if !improved {
+            step /= 2.0;
+        }
+    }
+    best
+}
+
+/// Sum over symbols of the difference of the two cumulative frequencies.
+fn cumulative_distance(table: &CdfTable, (location, log2_scale): (f32, f32)) -> u64 {
+    let Ok(other) = channel_table(location, log2_scale) else {
+        return u64::MAX;
+    };
+    let symbols =
+        table.min_symbol().min(other.min_symbol())..=table.max_symbol().max(other.max_symbol());
+    let (mut a, mut b) = (0u32, 0u32);
+    symbols
+        .map(|s| {
+            a += coded_frequency(table, s);
+            b += coded_frequency(&other, s);
+            u64::from(a.abs_diff(b))
+        })
+        .sum()
+}
+
+/// Frequency of `symbol` in `t`, 0 outside its coded range.
+fn coded_frequency(t: &CdfTable, symbol: i32) -> u32 {
+    if (t.min_symbol()..=t.max_symbol()).contains(&symbol) {
+        t.frequency((symbol - t.min_symbol()) as usize)
+    } else {
+        0
+    }
+}
+
+fn distance(table: &CdfTable, (location, log2_scale): (f32, f32)) -> u64 {
+    let Ok(other) = channel_table(location, log2_scale) else {
+        return u64::MAX;
+    };
+    let escape = |t: &CdfTable| t.frequency(t.entries() - 1);
+    let symbols =
+        table.min_symbol().min(other.min_symbol())..=table.max_symbol().max(other.max_symbol());
+    symbols
+        .map(|s| u64::from(coded_frequency(table, s).abs_diff(coded_frequency(&other, s))))
+        .sum::<u64>()
+        + u64::from(escape(table).abs_diff(escape(&other)))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Device;
+
+    use super::*;
+    use crate::export::export;
+    use crate::model::{LicModel, ModelConfig, SplitMix64};
+    use crate::train::{TrainConfig, Trainer};
+
+    #[test]
+    fn the_prior_is_refitted_to_the_same_tables() {
+        let mut rng = SplitMix64(3);
+        let mut pairs = vec![(0.0, 0.0), (0.5, -1.0), (-3.0, 2.0)];
+        pairs.extend((0..40).map(|_| (rng.next_signed_unit() * 6.0, rng.next_signed_unit() * 4.0)));
+        // The frequencies are quantised, so some parameter sets map to a table that no
+        // nearby parameters reproduce exactly: within a few counts of 2^16. Below sigma 1/4
+        // nearly all the mass is on one symbol and the tails, floored frequencies, are
+        // ambiguous: within 256 counts (0.4 % of the mass, a negligible rate difference).
+        let mut exact = 0;
+        for &(location, log2_scale) in &pairs {
+            let table = channel_table(location, log2_scale).unwrap();
+            let fitted = fit_prior(&table);
+            let d = distance(&table, fitted);
+            let bound = if log2_scale >= -2.0 { 8 } else { 256 };
+            assert!(d <= bound, "({location}, {log2_scale}) -> {fitted:?}: {d}");
+            exact += usize::from(d == 0);
+        }
+        assert!(exact * 4 >= pairs.len() * 3, "{exact} of {}", pairs.len());
+    }
+
+    #[test]
+    fn a_model_warm_started_from_its_export_exports_the_same_file() {
+        let config = ModelConfig::tiny();
+        let device = Device::flex();
+        let info = ModelInfo {
+            name: "warm".into(),
+            architecture: config.clone(),
+        };
+        let original = export(&LicModel::seeded(&config, 7, &device), &info).unwrap();
+        let mut train_config = TrainConfig::new(config.clone());
+        train_config.lambdas = crate::train::default_lambdas(config.quality_levels);
+        let trainer = Trainer::from_model(&original, train_config, "warm", &device).unwrap();
+        assert_eq!(trainer.config().architecture, config);
+        let again = trainer.export().unwrap();
+        assert_eq!(again.fingerprint(), original.fingerprint());
+        assert_eq!(again.to_bytes(), original.to_bytes());
+    }
+
+    #[test]
+    fn a_checkpoint_is_not_taken_for_a_model() {
+        let mut file = ModelFile::new(serde_json::json!({"kind": "lic-checkpoint"}));
+        file.push(
+            "analysis.x",
+            lic_models::Tensor::F32 {
+                shape: vec![1],
+                data: vec![0.0],
+            },
+        )
+        .unwrap();
+        let e = model_parameters(&file).unwrap_err().to_string();
+        assert!(e.contains("not a deployable lic model"), "{e}");
+    }
+}
