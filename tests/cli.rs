@@ -290,6 +290,67 @@ fn asset_path(rel: &str) -> String {
 }
 
 #[test]
+fn eval_measures_real_files_and_writes_json_csv_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let o = lic(&[
+        "eval",
+        &asset_path("train"),
+        "-q",
+        "10,90",
+        "--jpeg-quality",
+        "20,50,80",
+        "--json",
+        &out("r.json"),
+        "--csv",
+        &out("r.csv"),
+        "--plot",
+        &out("r.svg"),
+        "--anchor",
+        &asset_path("anchors/compressai/image/kodak/jpeg.json"),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("BD-rate"), "{stdout}");
+    // One JSON per codec, in CompressAI's layout, with the environment block.
+    let ours: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("r-lic.json")).unwrap()).unwrap();
+    assert_eq!(ours["results"]["bpp"].as_array().unwrap().len(), 2);
+    assert_eq!(ours["results"]["psnr-rgb"].as_array().unwrap().len(), 2);
+    assert!(ours["environment"]["model"]["fingerprint"].is_string());
+    let jpeg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("r-jpeg.json")).unwrap()).unwrap();
+    assert_eq!(jpeg["results"]["bpp"].as_array().unwrap().len(), 3);
+    // bpp is the whole file's bits over the pixels, row by row.
+    let csv = std::fs::read_to_string(out("r.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4 * 2 + 4 * 3);
+    for r in rows {
+        let f: Vec<&str> = r.split(',').collect();
+        let (w, h, bytes, bpp): (f64, f64, f64, f64) = (
+            f[3].parse().unwrap(),
+            f[4].parse().unwrap(),
+            f[5].parse().unwrap(),
+            f[6].parse().unwrap(),
+        );
+        assert!((bpp - 8.0 * bytes / (w * h)).abs() < 1e-5, "{r}");
+        assert!(f[7].parse::<f64>().unwrap() > 10.0, "{r}");
+    }
+    let svg = std::fs::read_to_string(out("r.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("bits per pixel"));
+    // Existing outputs are not overwritten without --force.
+    let again = lic(&[
+        "eval",
+        &asset_path("train"),
+        "--codec",
+        "jpeg",
+        "--csv",
+        &out("r.csv"),
+    ]);
+    assert!(!again.status.success());
+}
+
+#[test]
 fn bd_rate_reproduces_a_reference_value_and_refuses_bad_curves() {
     let vtm = asset_path("anchors/compressai/image/kodak/vtm.json");
     let jpeg = asset_path("anchors/compressai/image/kodak/jpeg.json");
