@@ -26,7 +26,11 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo clippy (release profile)"
+# The release profile, like the tests below: the proc macros and build scripts it compiles
+# (unoptimised, release's build-override default) are then reused by the test build, where
+# the dev profile would compile them a second time, at opt-level 3 (`[profile.dev.package."*"]`
+# outranks build-override).
+cargo clippy --workspace --all-targets --release --locked -- -D warnings
 echo "== cargo test (release)"
 cargo test --workspace --release --locked

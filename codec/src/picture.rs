@@ -195,3 +195,86 @@ fn transparency() -> Error {
             .into(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    fn rgb_sample() -> DynamicImage {
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(13, 7, |x, y| {
+            image::Rgb([(x * 19) as u8, (y * 37) as u8, ((x + y) * 11) as u8])
+        }))
+    }
+
+    fn gray_sample() -> DynamicImage {
+        DynamicImage::ImageLuma8(image::GrayImage::from_fn(5, 9, |x, y| {
+            image::Luma([(x * 40 + y * 3) as u8])
+        }))
+    }
+
+    #[test]
+    fn every_advertised_input_format_is_read() {
+        for (img, color) in [
+            (rgb_sample(), ColorFormat::Rgb8),
+            (gray_sample(), ColorFormat::Gray8),
+        ] {
+            // The lossless ones give back the very samples.
+            let lossless = [
+                ImageFormat::Png,
+                ImageFormat::Pnm,
+                ImageFormat::Tiff,
+                ImageFormat::WebP,
+                ImageFormat::Bmp,
+            ];
+            for format in lossless {
+                let got = Image::from_memory(&written(&img, format)).unwrap();
+                let want = Image::from_dynamic(img.clone()).unwrap();
+                assert_eq!(got.to_rgb(), want.to_rgb(), "{format:?} {color:?}");
+            }
+            let jpeg = Image::from_memory(&written(&img, ImageFormat::Jpeg)).unwrap();
+            assert_eq!(
+                (jpeg.width(), jpeg.height(), jpeg.color()),
+                (img.width(), img.height(), color)
+            );
+        }
+        // A format lic does not read, and no image at all: errors, not panics.
+        assert!(matches!(
+            Image::from_memory(b"GIF89a\x01\x00\x01\x00"),
+            Err(Error::Image(_))
+        ));
+        let err = Image::from_memory(b"just some text").unwrap_err();
+        assert!(
+            err.to_string().contains("unrecognised image format"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn decoded_images_are_written_losslessly_in_every_output_format() {
+        for img in [rgb_sample(), gray_sample()] {
+            let image = Image::from_dynamic(img).unwrap();
+            for format in [
+                ImageFormat::Png,
+                ImageFormat::Pnm,
+                ImageFormat::Bmp,
+                ImageFormat::Tiff,
+            ] {
+                let back = Image::from_memory(&image.to_format(format).unwrap()).unwrap();
+                assert_eq!(back.to_rgb(), image.to_rgb(), "{format:?}");
+                if format != ImageFormat::Bmp {
+                    assert_eq!(back.color(), image.color(), "{format:?}");
+                }
+            }
+            assert!(matches!(
+                image.to_format(ImageFormat::Jpeg),
+                Err(Error::Unsupported(_))
+            ));
+        }
+    }
+}
