@@ -16,8 +16,13 @@ pub enum Error {
     },
     /// The file was written by a format version this build cannot read.
     #[error(
-        "unsupported .lic format version {found}: this build reads version {supported} \
-         (a newer lic wrote this file; upgrade lic to decode it)"
+        "unsupported .lic format version {found}: this build reads version {supported} ({})",
+        if found > supported {
+            "a newer lic wrote this file; upgrade lic to decode it"
+        } else {
+            "an older lic wrote this file; decode it with the lic release that wrote it, or \
+             re-encode the source image"
+        }
     )]
     UnsupportedVersion {
         /// Version byte found in the file.

@@ -23,7 +23,7 @@ use crate::{Error, Limits, Result};
 /// transfers that strip the 8th bit; "LIC" names the format.
 pub const MAGIC: [u8; 4] = [0x89, b'L', b'I', b'C'];
 /// The format version this build reads and writes.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// Largest width or height the format can describe.
 pub const MAX_SIDE: u32 = 1 << 20;
 /// Largest quality value (quality is stored in hundredths: 10000 = q 100).
@@ -535,14 +535,18 @@ mod tests {
     #[test]
     fn says_which_version_it_reads() {
         let mut bytes = sample().to_bytes().unwrap();
-        bytes[4] = 2;
-        assert_eq!(
-            LicFile::parse(&bytes, &Limits::default()),
-            Err(Error::UnsupportedVersion {
-                found: 2,
-                supported: 1
-            })
-        );
+        for (found, advice) in [(3, "a newer lic wrote"), (1, "an older lic wrote")] {
+            bytes[4] = found;
+            let err = LicFile::parse(&bytes, &Limits::default()).unwrap_err();
+            assert_eq!(
+                err,
+                Error::UnsupportedVersion {
+                    found,
+                    supported: 2
+                }
+            );
+            assert!(err.to_string().contains(advice), "{err}");
+        }
     }
 
     #[test]
