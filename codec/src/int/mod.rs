@@ -31,7 +31,7 @@ pub const ONE: i32 = 1 << FRAC_BITS;
 /// Activations are saturated to `±ACTIVATION_LIMIT` (±4096.0). Wide enough for every latent
 /// value a real image produces at q 100 (several hundred), narrow enough that a product with
 /// a weight (`< 2^10`) stays below 2^30. Format version 1 saturated at ±128.0, which clipped
-/// the contexts of high-quality encodes and cost up to 65 % of an image's rate at q 100.
+/// the contexts of high-quality encodes: kodim20 cost 2.99 bpp at q 100 instead of 1.78.
 pub const ACTIVATION_LIMIT: i32 = (1 << 20) - 1;
 /// Largest quantised weight magnitude (11 significant bits).
 pub const WEIGHT_LIMIT: i32 = (1 << 10) - 1;
