@@ -18,10 +18,13 @@ pub enum Error {
     #[error(
         "unsupported .lic format version {found}: this build reads version {supported} ({})",
         if found > supported {
-            "a newer lic wrote this file; upgrade lic to decode it"
+            "a newer lic wrote this file; upgrade lic to decode it".to_owned()
         } else {
-            "an older lic wrote this file; decode it with the lic release that wrote it, or \
-             re-encode the source image"
+            format!(
+                "an older lic wrote this file: decode it with the release that writes version \
+                 {found}, listed under \"Version history\" in docs/FORMAT.md, or re-encode the \
+                 source image"
+            )
         }
     )]
     UnsupportedVersion {
