@@ -375,8 +375,8 @@ mod tests {
     }
 
     /// Latent values of a high-quality encode reach several hundred (the gains scale them up);
-    /// the context networks must see them, not a clipped copy: clipping at ±128 (format
-    /// version 1) made kodim20 cost 2.99 bpp at q 100 instead of 1.78.
+    /// the context networks must see them, not a clipped copy (why: `crate::int::ACTIVATION_LIMIT`'s
+    /// doc).
     #[test]
     fn conv_carries_latent_sized_values() {
         let largest = conv_matches_float_reference_at(600.0);

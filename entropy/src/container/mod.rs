@@ -535,14 +535,17 @@ mod tests {
     #[test]
     fn says_which_version_it_reads() {
         let mut bytes = sample().to_bytes().unwrap();
-        for (found, advice) in [(3, "a newer lic wrote"), (1, "an older lic wrote")] {
+        for (found, advice) in [
+            (FORMAT_VERSION + 1, "a newer lic wrote"),
+            (FORMAT_VERSION - 1, "an older lic wrote"),
+        ] {
             bytes[4] = found;
             let err = LicFile::parse(&bytes, &Limits::default()).unwrap_err();
             assert_eq!(
                 err,
                 Error::UnsupportedVersion {
                     found,
-                    supported: 2
+                    supported: FORMAT_VERSION
                 }
             );
             assert!(err.to_string().contains(advice), "{err}");
