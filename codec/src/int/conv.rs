@@ -375,8 +375,8 @@ mod tests {
     }
 
     /// Latent values of a high-quality encode reach several hundred (the gains scale them up);
-    /// the context networks must see them, not a clipped copy (why: `crate::int::ACTIVATION_LIMIT`'s
-    /// doc).
+    /// the context networks must see them, not a clipped copy (why: the doc of
+    /// `crate::int::ACTIVATION_LIMIT`).
     #[test]
     fn conv_carries_latent_sized_values() {
         let largest = conv_matches_float_reference_at(600.0);
