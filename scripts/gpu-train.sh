@@ -10,7 +10,9 @@
 # `lic train --resume --weights-only`, a fresh Adam), model.licm, log.jsonl, each well under
 # 16 MiB for lic's architectures. Adam's moments are left behind (twice the weights' size).
 #
-# Untested on a GPU so far: no GPU was lent to the tasks that wrote it. The packing and the
+# Used on an NVIDIA H100 (the `device` tool, 2026-11-23): two rounds of `lic train --backend
+# wgpu`, 16 x 256^2 crops per step at 68-87 crops/s (docs/RESULTS.md). The device call names
+# `carry` in its carry list; the remote command prints what to run there. The packing and the
 # local half are tested here (`pack` then `unpack` of a local run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,9 +26,12 @@ pack() {
     cargo build --release -p lic-cli
     strip -o "$CARRY/lic" target/release/lic
     xz -T0 -6 -f "$CARRY/lic"
-    # The Vulkan loader (the NVIDIA driver there brings the ICD).
+    # The Vulkan loader and the GL dispatch libraries: the NVIDIA driver there brings its
+    # Vulkan ICD, but that ICD links against libglvnd's libraries, and without them wgpu
+    # finds no adapter (measured on the H100: "no adapter found" with libvulkan1 alone).
     (cd "$CARRY/gl" && o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64' &&
-        mkdir -p /tmp/amd64/partial && apt-get $o update -qq && apt-get $o download libvulkan1)
+        mkdir -p /tmp/amd64/partial && apt-get $o update -qq &&
+        apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2)
     cp "$run_dir/checkpoint.licm" "$CARRY/run/" 2>/dev/null || echo "no checkpoint in $run_dir: the remote run starts afresh (or from --init MODEL)"
     # A deterministic subset of the training crops (sorted, every k-th file), as many as fit
     # in what is left of the 64 MiB copy: the tracked files travel too.

@@ -229,6 +229,38 @@ fn bad_inputs_fail_with_a_message_and_no_output() {
     assert!(!out.exists());
 }
 
+/// Without a usable GPU adapter, `--backend wgpu` is an error message, not the panic of
+/// burn's lazy device (exit 101). The environment hides every Vulkan driver and EGL vendor,
+/// the two ways wgpu finds an adapter on Linux.
+#[test]
+fn wgpu_without_an_adapter_fails_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.lic");
+    let input = asset("kodim19_71x53.png");
+    let r = Command::new(env!("CARGO_BIN_EXE_lic"))
+        .args([
+            "encode",
+            &input,
+            "-o",
+            out.to_str().unwrap(),
+            "--backend",
+            "wgpu",
+        ])
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
+        .output()
+        .expect("run lic");
+    let text = stderr(&r);
+    assert_eq!(r.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("lic: error:") && text.contains("no usable wgpu adapter"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!out.exists());
+}
+
 #[test]
 fn damaged_lic_files_fail_cleanly_on_decode() {
     let dir = tempfile::tempdir().unwrap();

@@ -238,7 +238,7 @@ fn psnr_of_a_decoded_image_matches_its_definition() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn wgpu_encode_decodes_to_the_same_symbols_on_the_cpu() {
-    let gpu = Device::wgpu(lic_codec::DeviceKind::DefaultDevice);
+    let gpu = lic_codec::wgpu_device().unwrap();
     let cpu = Device::flex();
     let (on_gpu, on_cpu) = (tiny(&gpu), tiny(&cpu));
     assert_eq!(on_gpu.fingerprint(), on_cpu.fingerprint());

@@ -44,7 +44,7 @@ impl Backend {
         match self {
             Self::Cpu => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
-            Self::Wgpu => Ok(Device::wgpu(lic_codec::DeviceKind::DefaultDevice)),
+            Self::Wgpu => Ok(lic_codec::wgpu_device()?),
             #[cfg(not(feature = "wgpu"))]
             Self::Wgpu => bail!("this lic was built without the wgpu feature"),
         }

@@ -28,6 +28,9 @@ pub enum Error {
     /// A training checkpoint or run folder could not be read or written.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// The requested compute backend cannot run on this machine (no GPU adapter, ...).
+    #[error("backend: {0}")]
+    Backend(String),
     /// A value is out of its documented range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

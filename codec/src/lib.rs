@@ -39,8 +39,6 @@ mod runtime;
 pub mod train;
 
 pub use burn::tensor::Device;
-#[cfg(feature = "wgpu")]
-pub use burn::tensor::DeviceKind;
 pub use codec::{
     PAD_MULTIPLE, Timings, decode, decode_latent, decode_timed, encode, encode_timed,
     encode_with_latent,
@@ -52,4 +50,6 @@ pub use lic_entropy as entropy;
 pub use lic_entropy::{ColorFormat, Limits};
 pub use lic_models::ModelFile;
 pub use picture::{Image, ImageFormat};
+#[cfg(feature = "wgpu")]
+pub use runtime::wgpu_device;
 pub use runtime::{DEFAULT_SEED, Model};

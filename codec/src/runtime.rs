@@ -166,3 +166,28 @@ impl Model {
         interpolate_gains(&self.inverse_gains, self.config().quality_levels, q)
     }
 }
+
+/// The wgpu device (Vulkan, Metal or DX12, whichever the machine offers), acquired once per
+/// process and shared by every caller.
+///
+/// burn's `Device::wgpu` is lazy: on a machine without a usable adapter it panics inside
+/// burn's runtime thread at the first tensor. This acquires the adapter up front so that the
+/// failure is an error the caller can report.
+///
+/// # Errors
+/// [`Error::Backend`] when no adapter can be acquired (no GPU driver, no Vulkan loader).
+#[cfg(feature = "wgpu")]
+pub fn wgpu_device() -> Result<Device> {
+    static DEVICE: std::sync::OnceLock<std::result::Result<Device, String>> =
+        std::sync::OnceLock::new();
+    DEVICE
+        .get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|e| {
+            Error::Backend(format!(
+                "no usable wgpu adapter ({e}); install the machine's Vulkan driver \
+                 (on Linux: libvulkan1 and the GPU's ICD, or mesa-vulkan-drivers for a CPU \
+                 fallback) or use the CPU backend"
+            ))
+        })
+}
