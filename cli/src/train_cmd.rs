@@ -71,9 +71,14 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 200)]
     warmup: u64,
     /// Distortion weights, one per quality level, comma-separated (new run; default
-    /// log-spaced 0.0018..0.0932).
+    /// log-spaced 0.0018..0.0932). With --init, levels whose λ differs from the model's
+    /// start from its gain vectors interpolated (or extrapolated) in log λ.
     #[arg(long, value_delimiter = ',')]
     lambdas: Option<Vec<f64>>,
+    /// With --init: the λ set MODEL was trained with (default: the default set, which every
+    /// model lic has shipped was trained with; its model card says).
+    #[arg(long, value_delimiter = ',', requires = "init")]
+    init_lambdas: Option<Vec<f64>>,
     /// Seed of the weights and of every random choice (new run).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -157,8 +162,14 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
                 .context("cannot remove the old log")?;
         }
         match &init {
-            Some((path, file)) => Trainer::from_model(file, config, &args.name, &device)
-                .with_context(|| format!("cannot start from {}", path.display()))?,
+            Some((path, file)) => {
+                let trained = args
+                    .init_lambdas
+                    .clone()
+                    .unwrap_or_else(|| default_lambdas(config.architecture.quality_levels));
+                Trainer::from_model(file, &trained, config, &args.name, &device)
+                    .with_context(|| format!("cannot start from {}", path.display()))?
+            }
             None => Trainer::new(config, &args.name, &device)?,
         }
     };

@@ -367,19 +367,37 @@ impl Trainer {
     /// A new run whose weights start from a deployable model file (`lic train --init`):
     /// the float parts as stored, the integer networks dequantised, the `z` prior refitted
     /// to its tables (`warm.rs`). `config.architecture` is replaced by the model's.
+    /// `model_lambdas` is the λ set the model was trained with; where `config.lambdas`
+    /// differs, each level's gain vectors start where the model's interpolate (or
+    /// extrapolate) to that level's λ ([`warm::remap_gains`]), so a run may move the rate range.
     ///
     /// # Errors
     /// [`Error::InvalidModel`] if the file is not a deployable lic model,
-    /// [`Error::InvalidArgument`] if the configuration is invalid.
+    /// [`Error::InvalidArgument`] if the configuration is invalid or `model_lambdas` does
+    /// not have one positive λ per level.
     pub fn from_model(
         file: &ModelFile,
+        model_lambdas: &[f64],
         mut config: TrainConfig,
         name: &str,
         device: &Device,
     ) -> Result<Self> {
-        let (info, params) = warm::model_parameters(file)?;
+        let (info, mut params) = warm::model_parameters(file)?;
         config.architecture = info.architecture;
         config.validate()?;
+        let levels = config.architecture.quality_levels;
+        if model_lambdas.len() != levels || !warm::increasing_positive(model_lambdas) {
+            return Err(Error::InvalidArgument(format!(
+                "the model's lambdas must be {levels} positive, increasing values"
+            )));
+        }
+        if model_lambdas != config.lambdas.as_slice() {
+            for part in ["gains.gain", "gains.inverse"] {
+                if let Some(table) = params.get_mut(part) {
+                    *table = warm::remap_gains(table, model_lambdas, &config.lambdas);
+                }
+            }
+        }
         let ad = device.clone().autodiff();
         let model = load_parameters(
             LicModel::new(&config.architecture, &ad),

@@ -77,6 +77,43 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
     Ok((info, params))
 }
 
+/// Whether `lambdas` are finite, positive and strictly increasing (low to high quality).
+pub(crate) fn increasing_positive(lambdas: &[f64]) -> bool {
+    lambdas.iter().all(|l| l.is_finite() && *l > 0.0) && lambdas.windows(2).all(|w| w[0] < w[1])
+}
+
+/// A `[L, M]` gain table (row-major, `from.len()` rows trained at the distortion weights
+/// `from`, increasing) carried to the weights `to`: each new row is the geometric
+/// interpolation of the two trained rows around its λ in log λ, and beyond the trained range
+/// the extrapolation of the nearest two. Trained gains are close to log-linear in log λ
+/// (what `q` between levels already relies on), so a run that moves its λ set starts near
+/// the rates it asks for instead of at the old ones.
+pub(crate) fn remap_gains(table: &[f32], from: &[f64], to: &[f64]) -> Vec<f32> {
+    let levels = from.len();
+    let m = table.len() / levels.max(1);
+    let row = |l: usize| &table[l * m..(l + 1) * m];
+    to.iter()
+        .flat_map(|&lambda| -> Vec<f32> {
+            if levels < 2 {
+                return row(0).to_vec();
+            }
+            let x = lambda.ln();
+            let i = (0..levels - 2)
+                .find(|&i| x < from[i + 1].ln())
+                .unwrap_or(levels - 2);
+            let a = (x - from[i].ln()) / (from[i + 1].ln() - from[i].ln());
+            row(i)
+                .iter()
+                .zip(row(i + 1))
+                .map(|(&lo, &hi)| {
+                    let (lo, hi) = (f64::from(lo.abs().max(1e-6)), f64::from(hi.abs().max(1e-6)));
+                    (lo.ln() * (1.0 - a) + hi.ln() * a).exp() as f32
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Location and log2-scale whose [`channel_table`] is closest to `table` (L1 distance of the
 /// frequencies, escape included).
 fn fit_prior(table: &CdfTable) -> (f32, f32) {
@@ -242,11 +279,65 @@ mod tests {
         let original = export(&LicModel::seeded(&config, 7, &device), &info).unwrap();
         let mut train_config = TrainConfig::new(config.clone());
         train_config.lambdas = crate::train::default_lambdas(config.quality_levels);
-        let trainer = Trainer::from_model(&original, train_config, "warm", &device).unwrap();
+        let lambdas = train_config.lambdas.clone();
+        let trainer =
+            Trainer::from_model(&original, &lambdas, train_config, "warm", &device).unwrap();
         assert_eq!(trainer.config().architecture, config);
         let again = trainer.export().unwrap();
         assert_eq!(again.fingerprint(), original.fingerprint());
         assert_eq!(again.to_bytes(), original.to_bytes());
+    }
+
+    #[test]
+    fn gains_follow_lambda_in_and_beyond_the_trained_range() {
+        // Two channels; rows at λ 1, 4, 16 with gains 1, 2, 4 (channel 0) and 3, 3, 3.
+        let table = [1.0, 3.0, 2.0, 3.0, 4.0, 3.0];
+        let from = [1.0, 4.0, 16.0];
+        assert_eq!(remap_gains(&table, &from, &from), table.to_vec());
+        let to = [0.25, 2.0, 64.0];
+        let got = remap_gains(&table, &from, &to);
+        let want = [0.5, 3.0, 2f32.sqrt(), 3.0, 8.0, 3.0];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-5, "{got:?}");
+        }
+        assert!(increasing_positive(&from));
+        assert!(!increasing_positive(&[1.0, 1.0, 2.0]));
+        assert!(!increasing_positive(&[0.0, 1.0]));
+    }
+
+    #[test]
+    fn a_model_warm_started_at_other_lambdas_moves_its_gains() {
+        let config = ModelConfig::tiny();
+        let device = Device::flex();
+        let info = ModelInfo {
+            name: "warm".into(),
+            architecture: config.clone(),
+        };
+        let original = export(&LicModel::seeded(&config, 7, &device), &info).unwrap();
+        let trained = crate::train::default_lambdas(config.quality_levels);
+        let mut train_config = TrainConfig::new(config.clone());
+        train_config.lambdas = trained.iter().map(|l| l / 2.0).collect();
+        let moved = Trainer::from_model(&original, &trained, train_config.clone(), "w", &device)
+            .unwrap()
+            .export()
+            .unwrap();
+        let gains = |f: &ModelFile| {
+            f.f32(
+                "gains.gain",
+                &[config.quality_levels, config.latent_channels],
+            )
+            .unwrap()
+            .to_vec()
+        };
+        assert_eq!(
+            gains(&moved),
+            remap_gains(&gains(&original), &trained, &train_config.lambdas)
+        );
+        assert_ne!(gains(&moved), gains(&original));
+        match Trainer::from_model(&original, &trained[1..], train_config, "w", &device) {
+            Err(e) => assert!(e.to_string().contains("lambdas"), "{e}"),
+            Ok(_) => panic!("a λ set of the wrong length was taken"),
+        }
     }
 
     #[test]
