@@ -268,17 +268,23 @@ mod tests {
         assert!(exact * 4 >= pairs.len() * 3, "{exact} of {}", pairs.len());
     }
 
-    #[test]
-    fn a_model_warm_started_from_its_export_exports_the_same_file() {
+    /// The export of a seeded tiny model, with its architecture.
+    fn tiny_export(device: &Device) -> (ModelConfig, ModelFile) {
         let config = ModelConfig::tiny();
-        let device = Device::flex();
         let info = ModelInfo {
             name: "warm".into(),
             architecture: config.clone(),
         };
-        let original = export(&LicModel::seeded(&config, 7, &device), &info).unwrap();
-        let mut train_config = TrainConfig::new(config.clone());
-        train_config.lambdas = crate::train::default_lambdas(config.quality_levels);
+        let file = export(&LicModel::seeded(&config, 7, device), &info).unwrap();
+        (config, file)
+    }
+
+    #[test]
+    fn a_model_warm_started_from_its_export_exports_the_same_file() {
+        let device = Device::flex();
+        let (config, original) = tiny_export(&device);
+        // A new configuration's λ set is the default one, the set `from_model` is told.
+        let train_config = TrainConfig::new(config.clone());
         let lambdas = train_config.lambdas.clone();
         let trainer =
             Trainer::from_model(&original, &lambdas, train_config, "warm", &device).unwrap();
@@ -307,13 +313,8 @@ mod tests {
 
     #[test]
     fn a_model_warm_started_at_other_lambdas_moves_its_gains() {
-        let config = ModelConfig::tiny();
         let device = Device::flex();
-        let info = ModelInfo {
-            name: "warm".into(),
-            architecture: config.clone(),
-        };
-        let original = export(&LicModel::seeded(&config, 7, &device), &info).unwrap();
+        let (config, original) = tiny_export(&device);
         let trained = crate::train::default_lambdas(config.quality_levels);
         let mut train_config = TrainConfig::new(config.clone());
         train_config.lambdas = trained.iter().map(|l| l / 2.0).collect();
