@@ -421,7 +421,9 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         "--batch",
         "2",
     ];
-    let o = lic(&[&base[..], &["--steps", "2"]].concat());
+    // Not the default λ set: the exported model must record this one.
+    let lambdas = "0.001,0.01,0.1";
+    let o = lic(&[&base[..], &["--steps", "2", "--lambdas", lambdas]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // A second new run in the same folder is refused; --resume continues it.
     let o = lic(&[&base[..], &["--steps", "3"]].concat());
@@ -511,6 +513,35 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = lic(&["model", "--model", &format!("{warm_s}/model.licm")]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("quality levels=3"));
+    // It kept the λ set the model records (no --lambdas), and records it in turn.
+    let o = lic(&[
+        "model",
+        "--json",
+        "--model",
+        &format!("{warm_s}/model.licm"),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["lambdas"], serde_json::json!([0.001, 0.01, 0.1]));
+    // A stated λ set that contradicts the recorded one is refused.
+    let o = lic(&[
+        "train",
+        "--data",
+        &data,
+        "--run",
+        dir.path().join("contradicted").to_str().unwrap(),
+        "--init",
+        m,
+        "--init-lambdas",
+        "0.002,0.01,0.1",
+        "--steps",
+        "0",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("records"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // A checkpoint is not a deployable model.
     let o = lic(&[
         "train",

@@ -113,6 +113,7 @@ fn higher_quality_spends_more_bits() {
     let info = ModelInfo {
         name: "amplified".into(),
         architecture: config,
+        lambdas: None,
     };
     let model = Model::from_file(&export(&float, &info).unwrap(), &dev).unwrap();
     let image = asset("kodim19_71x53.png");

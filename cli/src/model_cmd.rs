@@ -22,6 +22,8 @@ struct Report<'a> {
     fingerprint: String,
     parameters: usize,
     architecture: &'a lic_codec::model::ModelConfig,
+    /// λ of each quality level in training, where the file records it.
+    lambdas: Option<&'a [f64]>,
     kmac_per_pixel: Kmac,
 }
 
@@ -44,6 +46,7 @@ pub fn run(args: &ModelInfoArgs) -> Result<()> {
         fingerprint: model.fingerprint().to_string(),
         parameters: model.parameters(),
         architecture: model.config(),
+        lambdas: model.info().lambdas.as_deref(),
         kmac_per_pixel: Kmac {
             analysis: k(c.analysis),
             hyper_analysis: k(c.hyper_analysis),
@@ -70,6 +73,10 @@ pub fn run(args: &ModelInfoArgs) -> Result<()> {
         a.groups,
         a.quality_levels
     );
+    match report.lambdas {
+        Some(l) => writeln!(out(), "trained at λ     {l:?}"),
+        None => writeln!(out(), "trained at λ     (not recorded)"),
+    }
     let m = &report.kmac_per_pixel;
     writeln!(
         out(),

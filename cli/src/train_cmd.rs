@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::model::ModelConfig;
 use lic_codec::train::{
-    CHECKPOINT_FILE, Event, RunOptions, TrainConfig, Trainer, default_lambdas, run,
+    CHECKPOINT_FILE, Event, RunOptions, TrainConfig, Trainer, default_lambdas, model_lambdas, run,
 };
 use lic_codec::{ModelFile, ModelInfo};
 
@@ -70,13 +70,15 @@ pub struct TrainArgs {
     /// Warm-up steps (new run).
     #[arg(long, default_value_t = 200)]
     warmup: u64,
-    /// Distortion weights, one per quality level, comma-separated (new run; default
-    /// log-spaced 0.0018..0.0932). With --init, levels whose λ differs from the model's
-    /// start from its gain vectors interpolated (or extrapolated) in log λ.
+    /// Distortion weights, one per quality level, low to high, comma-separated (new run;
+    /// default log-spaced 0.0018..0.0932, or with --init the model's own). With --init,
+    /// levels whose λ differs from the model's start from its gain vectors interpolated
+    /// (or extrapolated) in log λ.
     #[arg(long, value_delimiter = ',')]
     lambdas: Option<Vec<f64>>,
-    /// With --init: the λ set MODEL was trained with (default: the default set, which every
-    /// model lic has shipped was trained with; its model card says).
+    /// With --init, for a model file that does not record its λ set (exported before lic
+    /// 0.3): the set it was trained with (default: the default set; its model card says).
+    /// A model that records its set refuses a different one.
     #[arg(long, value_delimiter = ',', requires = "init")]
     init_lambdas: Option<Vec<f64>>,
     /// Seed of the weights and of every random choice (new run).
@@ -138,18 +140,29 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
             }
             None => None,
         };
-        let arch = match &init {
-            Some((_, file)) => {
-                serde_json::from_value::<ModelInfo>(file.config.clone())
-                    .context("--init needs a deployable model (`lic export`), not a checkpoint")?
-                    .architecture
+        // With --init: the model's architecture and the λ set it was trained at.
+        let (arch, init_lambdas) = match &init {
+            Some((path, file)) => {
+                let info = serde_json::from_value::<ModelInfo>(file.config.clone())
+                    .context("--init needs a deployable model (`lic export`), not a checkpoint")?;
+                let lambdas = model_lambdas(file, args.init_lambdas.as_deref())
+                    .with_context(|| format!("cannot start from {}", path.display()))?;
+                if info.lambdas.is_none() && args.init_lambdas.is_none() {
+                    eprintln!(
+                        "lic: {} does not record its λ set; assuming the default {lambdas:?} \
+                         (--init-lambdas says otherwise)",
+                        path.display()
+                    );
+                }
+                (info.architecture, Some(lambdas))
             }
-            None => architecture(&args.architecture)?,
+            None => (architecture(&args.architecture)?, None),
         };
         let mut config = TrainConfig::new(arch);
         config.lambdas = args
             .lambdas
             .clone()
+            .or_else(|| init_lambdas.clone())
             .unwrap_or_else(|| default_lambdas(config.architecture.quality_levels));
         config.batch = args.batch;
         config.crop = args.crop;
@@ -163,11 +176,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         }
         match &init {
             Some((path, file)) => {
-                let trained = args
-                    .init_lambdas
-                    .clone()
-                    .unwrap_or_else(|| default_lambdas(config.architecture.quality_levels));
-                Trainer::from_model(file, &trained, config, &args.name, &device)
+                Trainer::from_model(file, init_lambdas.as_deref(), config, &args.name, &device)
                     .with_context(|| format!("cannot start from {}", path.display()))?
             }
             None => Trainer::new(config, &args.name, &device)?,

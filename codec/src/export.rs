@@ -19,6 +19,41 @@ pub struct ModelInfo {
     pub name: String,
     /// Architecture.
     pub architecture: ModelConfig,
+    /// The distortion weight λ each quality level was trained at, low to high quality.
+    /// Decoding never reads it; `lic train --init` does, so that a run started from the
+    /// model keeps (or knowingly moves) its levels. Absent in files exported before it was
+    /// recorded, and in untrained seeded models.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::exact::opt_vec"
+    )]
+    pub lambdas: Option<Vec<f64>>,
+}
+
+impl ModelInfo {
+    /// Checks the architecture and, when recorded, that there is one finite, positive,
+    /// strictly increasing λ per quality level.
+    ///
+    /// # Errors
+    /// What is wrong, in words.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.architecture.validate()?;
+        if let Some(lambdas) = &self.lambdas {
+            let levels = self.architecture.quality_levels;
+            if lambdas.len() != levels || !increasing_positive(lambdas) {
+                return Err(format!(
+                    "lambdas {lambdas:?}: expected {levels} positive, increasing values"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `lambdas` are finite, positive and strictly increasing (low to high quality).
+pub(crate) fn increasing_positive(lambdas: &[f64]) -> bool {
+    lambdas.iter().all(|l| l.is_finite() && *l > 0.0) && lambdas.windows(2).all(|w| w[0] < w[1])
 }
 
 /// Exports `model` (built with `info.architecture`) as a deployable model file.
@@ -26,6 +61,7 @@ pub struct ModelInfo {
 /// # Errors
 /// [`Error::InvalidModel`] if a parameter is missing or a prior table cannot be built.
 pub fn export(model: &LicModel, info: &ModelInfo) -> Result<ModelFile> {
+    info.validate().map_err(Error::InvalidModel)?;
     let params = named_parameters(model);
     let find = |name: &str| {
         params

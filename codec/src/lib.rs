@@ -28,6 +28,7 @@ pub struct ReadmeDoctests;
 pub mod bdrate;
 mod codec;
 mod error;
+mod exact;
 mod export;
 pub mod int;
 mod latent;

@@ -47,8 +47,8 @@ impl Model {
     pub fn from_file(file: &ModelFile, device: &Device) -> Result<Self> {
         let info: ModelInfo = serde_json::from_value(file.config.clone())
             .map_err(|e| Error::InvalidModel(format!("configuration: {e}")))?;
+        info.validate().map_err(Error::InvalidModel)?;
         let config = &info.architecture;
-        config.validate().map_err(Error::InvalidModel)?;
         let (n, m, z) = (
             config.transform_channels,
             config.latent_channels,
@@ -109,6 +109,7 @@ impl Model {
         let info = ModelInfo {
             name: name.to_owned(),
             architecture: config.clone(),
+            lambdas: None,
         };
         let file = export(&LicModel::seeded(config, seed, &cpu), &info)?;
         Self::from_file(&file, device)

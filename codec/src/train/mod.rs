@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
 pub use run::{Event, RunOptions, run};
+pub use warm::model_lambdas;
 
 use crate::codec::{image_tensor, planar_to_image, to_vec};
 use crate::error::{Error, Result};
@@ -68,14 +69,14 @@ pub struct TrainConfig {
     /// The model trained.
     pub architecture: ModelConfig,
     /// Distortion weight of each quality level (low to high quality).
-    #[serde(with = "exact::vec")]
+    #[serde(with = "crate::exact::vec")]
     pub lambdas: Vec<f64>,
     /// Crops per step.
     pub batch: usize,
     /// Side of a square crop (a multiple of 64).
     pub crop: usize,
     /// Adam's learning rate after warm-up.
-    #[serde(with = "exact::one")]
+    #[serde(with = "crate::exact::one")]
     pub learning_rate: f64,
     /// Steps of linear warm-up.
     pub warmup_steps: u64,
@@ -120,8 +121,13 @@ impl TrainConfig {
                 self.architecture.quality_levels
             ));
         }
-        if self.lambdas.iter().any(|l| !l.is_finite() || *l <= 0.0) {
-            return bad("lambdas must be positive".into());
+        // Quality levels run from low to high: `lic encode -q` and the gain interpolation
+        // between levels assume it, and the exported model records the set.
+        if !crate::export::increasing_positive(&self.lambdas) {
+            return bad(format!(
+                "lambdas {:?} must be positive and increasing",
+                self.lambdas
+            ));
         }
         if self.crop == 0 || !self.crop.is_multiple_of(64) || self.crop > 4096 {
             return bad(format!(
@@ -160,54 +166,6 @@ impl TrainConfig {
 
     fn noise_rng(&self, step: u64) -> SplitMix64 {
         SplitMix64(self.seed ^ step.wrapping_mul(0x8EBC_6AF0_9C88_C6E3) ^ 0x2)
-    }
-}
-
-/// `f64` as its shortest exact decimal string: serde_json's default float parsing may be one
-/// unit in the last place off, and a resumed run must see exactly the numbers it was given.
-mod exact {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    /// A string written by this module, or a plain JSON number (checkpoints written before
-    /// exact strings were used).
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    pub enum Stored {
-        Exact(String),
-        Number(f64),
-    }
-
-    fn parse<E: Error>(v: &Stored) -> Result<f64, E> {
-        match v {
-            Stored::Exact(s) => s
-                .parse()
-                .map_err(|_| E::custom(format!("`{s}` is not a number"))),
-            Stored::Number(f) => Ok(*f),
-        }
-    }
-
-    pub mod one {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-            s.serialize_str(&v.to_string())
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-            parse(&Stored::deserialize(d)?)
-        }
-    }
-
-    pub mod vec {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(v.iter().map(ToString::to_string))
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-            Vec::<Stored>::deserialize(d)?.iter().map(parse).collect()
-        }
     }
 }
 
@@ -367,34 +325,30 @@ impl Trainer {
     /// A new run whose weights start from a deployable model file (`lic train --init`):
     /// the float parts as stored, the integer networks dequantised, the `z` prior refitted
     /// to its tables (`warm.rs`). `config.architecture` is replaced by the model's.
-    /// `model_lambdas` is the λ set the model was trained with; where `config.lambdas`
-    /// differs, each level's gain vectors start where the model's interpolate (or
-    /// extrapolate) to that level's λ ([`warm::remap_gains`]), so a run may move the rate range.
+    /// The model's λ set is the one it records, else `stated_lambdas`, else the default
+    /// set ([`model_lambdas`]); where `config.lambdas` differs, each level's gain vectors
+    /// start where the model's interpolate (or extrapolate) to that level's λ
+    /// ([`warm::remap_gains`]), so a run may move the rate range.
     ///
     /// # Errors
     /// [`Error::InvalidModel`] if the file is not a deployable lic model,
-    /// [`Error::InvalidArgument`] if the configuration is invalid or `model_lambdas` does
-    /// not have one positive λ per level.
+    /// [`Error::InvalidArgument`] if the configuration is invalid or the model's λ set
+    /// cannot be settled ([`model_lambdas`]).
     pub fn from_model(
         file: &ModelFile,
-        model_lambdas: &[f64],
+        stated_lambdas: Option<&[f64]>,
         mut config: TrainConfig,
         name: &str,
         device: &Device,
     ) -> Result<Self> {
+        let model_lambdas = model_lambdas(file, stated_lambdas)?;
         let (info, mut params) = warm::model_parameters(file)?;
         config.architecture = info.architecture;
         config.validate()?;
-        let levels = config.architecture.quality_levels;
-        if model_lambdas.len() != levels || !warm::increasing_positive(model_lambdas) {
-            return Err(Error::InvalidArgument(format!(
-                "the model's lambdas must be {levels} positive, increasing values"
-            )));
-        }
-        if model_lambdas != config.lambdas.as_slice() {
+        if model_lambdas != config.lambdas {
             for part in ["gains.gain", "gains.inverse"] {
                 if let Some(table) = params.get_mut(part) {
-                    *table = warm::remap_gains(table, model_lambdas, &config.lambdas);
+                    *table = warm::remap_gains(table, &model_lambdas, &config.lambdas);
                 }
             }
         }
@@ -608,6 +562,7 @@ impl Trainer {
             &ModelInfo {
                 name: self.name.clone(),
                 architecture: self.config.architecture.clone(),
+                lambdas: Some(self.config.lambdas.clone()),
             },
         )
     }

@@ -14,7 +14,7 @@ use lic_entropy::CdfTable;
 use lic_models::ModelFile;
 
 use crate::error::{Error, Result};
-use crate::export::{FLOAT_PARTS, ModelInfo};
+use crate::export::{FLOAT_PARTS, ModelInfo, increasing_positive};
 use crate::int::{FRAC_BITS, MAX_SHIFT, Z_TABLES, integer_layers, tables_from_i32};
 use crate::model::{PRIOR_SCALE_RANGE, channel_table};
 
@@ -26,8 +26,8 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
             "not a deployable lic model (a checkpoint goes with --resume): {e}"
         ))
     })?;
+    info.validate().map_err(Error::InvalidModel)?;
     let config = &info.architecture;
-    config.validate().map_err(Error::InvalidModel)?;
     let mut params = HashMap::new();
     for (name, tensor) in file.tensors() {
         if FLOAT_PARTS.iter().any(|p| name.starts_with(p)) {
@@ -77,9 +77,39 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
     Ok((info, params))
 }
 
-/// Whether `lambdas` are finite, positive and strictly increasing (low to high quality).
-pub(crate) fn increasing_positive(lambdas: &[f64]) -> bool {
-    lambdas.iter().all(|l| l.is_finite() && *l > 0.0) && lambdas.windows(2).all(|w| w[0] < w[1])
+/// The λ set a model file's quality levels were trained at: the one it records, or, for a
+/// file that records none (exported before lic recorded it), `stated` (`--init-lambdas`),
+/// else the default set. A `stated` set that contradicts the recorded one is refused rather
+/// than silently believed: trusting the wrong set would move every level's gains.
+///
+/// # Errors
+/// [`Error::InvalidModel`] if the file is not a deployable lic model,
+/// [`Error::InvalidArgument`] if `stated` contradicts the file or is not one positive,
+/// increasing λ per level.
+pub fn model_lambdas(file: &ModelFile, stated: Option<&[f64]>) -> Result<Vec<f64>> {
+    let info: ModelInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
+        Error::InvalidModel(format!(
+            "not a deployable lic model (a checkpoint goes with --resume): {e}"
+        ))
+    })?;
+    info.validate().map_err(Error::InvalidModel)?;
+    let levels = info.architecture.quality_levels;
+    let lambdas = match (info.lambdas, stated) {
+        (Some(recorded), Some(stated)) if recorded.as_slice() != stated => {
+            return Err(Error::InvalidArgument(format!(
+                "the model records that it was trained at lambdas {recorded:?}, not {stated:?}"
+            )));
+        }
+        (Some(recorded), _) => recorded,
+        (None, Some(stated)) => stated.to_vec(),
+        (None, None) => crate::train::default_lambdas(levels),
+    };
+    if lambdas.len() != levels || !increasing_positive(&lambdas) {
+        return Err(Error::InvalidArgument(format!(
+            "the model's lambdas must be {levels} positive, increasing values"
+        )));
+    }
+    Ok(lambdas)
 }
 
 /// A `[L, M]` gain table (row-major, `from.len()` rows trained at the distortion weights
@@ -268,26 +298,40 @@ mod tests {
         assert!(exact * 4 >= pairs.len() * 3, "{exact} of {}", pairs.len());
     }
 
-    /// The export of a seeded tiny model, with its architecture.
-    fn tiny_export(device: &Device) -> (ModelConfig, ModelFile) {
+    /// The export of a seeded tiny model, with its architecture, recording `lambdas`.
+    fn tiny_export(device: &Device, lambdas: Option<Vec<f64>>) -> (ModelConfig, ModelFile) {
         let config = ModelConfig::tiny();
         let info = ModelInfo {
             name: "warm".into(),
             architecture: config.clone(),
+            lambdas,
         };
         let file = export(&LicModel::seeded(&config, 7, device), &info).unwrap();
         (config, file)
     }
 
+    fn gains(f: &ModelFile, config: &ModelConfig) -> Vec<f32> {
+        f.f32(
+            "gains.gain",
+            &[config.quality_levels, config.latent_channels],
+        )
+        .unwrap()
+        .to_vec()
+    }
+
     #[test]
     fn a_model_warm_started_from_its_export_exports_the_same_file() {
         let device = Device::flex();
-        let (config, original) = tiny_export(&device);
-        // A new configuration's λ set is the default one, the set `from_model` is told.
-        let train_config = TrainConfig::new(config.clone());
-        let lambdas = train_config.lambdas.clone();
-        let trainer =
-            Trainer::from_model(&original, &lambdas, train_config, "warm", &device).unwrap();
+        let lambdas = crate::train::default_lambdas(ModelConfig::tiny().quality_levels);
+        let (config, original) = tiny_export(&device, Some(lambdas));
+        let trainer = Trainer::from_model(
+            &original,
+            None,
+            TrainConfig::new(config.clone()),
+            "warm",
+            &device,
+        )
+        .unwrap();
         assert_eq!(trainer.config().architecture, config);
         let again = trainer.export().unwrap();
         assert_eq!(again.fingerprint(), original.fingerprint());
@@ -314,30 +358,65 @@ mod tests {
     #[test]
     fn a_model_warm_started_at_other_lambdas_moves_its_gains() {
         let device = Device::flex();
-        let (config, original) = tiny_export(&device);
-        let trained = crate::train::default_lambdas(config.quality_levels);
+        // Not the default set, and not a round number: the recorded set must read back exactly.
+        let trained: Vec<f64> = crate::train::default_lambdas(ModelConfig::tiny().quality_levels)
+            .iter()
+            .map(|l| l / 3.0)
+            .collect();
+        let (config, original) = tiny_export(&device, Some(trained.clone()));
+        assert_eq!(model_lambdas(&original, None).unwrap(), trained);
         let mut train_config = TrainConfig::new(config.clone());
         train_config.lambdas = trained.iter().map(|l| l / 2.0).collect();
-        let moved = Trainer::from_model(&original, &trained, train_config.clone(), "w", &device)
+        let moved = Trainer::from_model(&original, None, train_config.clone(), "w", &device)
             .unwrap()
             .export()
             .unwrap();
-        let gains = |f: &ModelFile| {
-            f.f32(
-                "gains.gain",
-                &[config.quality_levels, config.latent_channels],
-            )
-            .unwrap()
-            .to_vec()
-        };
         assert_eq!(
-            gains(&moved),
-            remap_gains(&gains(&original), &trained, &train_config.lambdas)
+            gains(&moved, &config),
+            remap_gains(&gains(&original, &config), &trained, &train_config.lambdas)
         );
-        assert_ne!(gains(&moved), gains(&original));
-        match Trainer::from_model(&original, &trained[1..], train_config, "w", &device) {
-            Err(e) => assert!(e.to_string().contains("lambdas"), "{e}"),
-            Ok(_) => panic!("a λ set of the wrong length was taken"),
+        assert_ne!(gains(&moved, &config), gains(&original, &config));
+        // The moved model records where its levels now are.
+        assert_eq!(model_lambdas(&moved, None).unwrap(), train_config.lambdas);
+        // A stated set that contradicts the recorded one is refused, not believed.
+        let contradicting = train_config.lambdas.clone();
+        match Trainer::from_model(&original, Some(&contradicting), train_config, "w", &device) {
+            Err(e) => assert!(e.to_string().contains("records"), "{e}"),
+            Ok(_) => panic!("a λ set contradicting the model's was taken"),
+        }
+    }
+
+    #[test]
+    fn a_model_that_records_no_lambdas_takes_the_stated_or_the_default_set() {
+        let device = Device::flex();
+        let (config, original) = tiny_export(&device, None);
+        let default = crate::train::default_lambdas(config.quality_levels);
+        assert_eq!(model_lambdas(&original, None).unwrap(), default);
+        let stated: Vec<f64> = default.iter().map(|l| l * 2.0).collect();
+        assert_eq!(model_lambdas(&original, Some(&stated)).unwrap(), stated);
+        // Told the model was trained at twice the default λ, a default-λ run moves its gains.
+        let moved = Trainer::from_model(
+            &original,
+            Some(&stated),
+            TrainConfig::new(config.clone()),
+            "w",
+            &device,
+        )
+        .unwrap()
+        .export()
+        .unwrap();
+        assert_eq!(
+            gains(&moved, &config),
+            remap_gains(&gains(&original, &config), &stated, &default)
+        );
+        for bad in [
+            &stated[1..],
+            &[1.0, 1.0, 2.0, 3.0, 4.0, 5.0][..config.quality_levels],
+        ] {
+            match model_lambdas(&original, Some(bad)) {
+                Err(e) => assert!(e.to_string().contains("increasing"), "{e}"),
+                Ok(l) => panic!("{l:?} was taken"),
+            }
         }
     }
 
