@@ -144,6 +144,12 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `o` is a failure whose message says `text`.
+fn assert_fails_with(o: &Output, text: &str) {
+    assert!(!o.status.success(), "succeeded: {}", stderr(o));
+    assert!(stderr(o).contains(text), "{}", stderr(o));
+}
+
 #[test]
 fn encode_then_decode_round_trips_an_image() {
     let dir = tempfile::tempdir().unwrap();
@@ -398,8 +404,7 @@ fn bd_rate_reproduces_a_reference_value_and_refuses_bad_curves() {
     )
     .unwrap();
     let o = lic(&["bd-rate", &vtm, far.to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("do not overlap"));
+    assert_fails_with(&o, "do not overlap");
 }
 
 #[test]
@@ -427,8 +432,7 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // A second new run in the same folder is refused; --resume continues it.
     let o = lic(&[&base[..], &["--steps", "3"]].concat());
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+    assert_fails_with(&o, "--resume");
     let o = lic(&[&base[..], &["--steps", "3", "--resume"]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("3 steps"));
@@ -499,67 +503,53 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         "--checkpoint",
         run_s,
     ]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not the export"));
+    assert_fails_with(&o, "not the export");
 
     // A new run warm-started from the exported model takes its architecture (not the
     // default one) and trains.
-    let warm = dir.path().join("warm");
-    let warm_s = warm.to_str().unwrap();
-    let o = lic(&[
-        "train", "--data", &data, "--run", warm_s, "--init", m, "--crop", "64", "--batch", "2",
-        "--steps", "1", "--name", "cli-test",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = lic(&["model", "--model", &format!("{warm_s}/model.licm")]);
+    let train_from = |run: &str, model: &str, more: &[&str]| {
+        let run = dir.path().join(run);
+        let start = [
+            "train",
+            "--data",
+            &data,
+            "--run",
+            run.to_str().unwrap(),
+            "--init",
+            model,
+        ];
+        lic(&[&start[..], more].concat())
+    };
+    let warm_model = dir.path().join("warm/model.licm");
+    let warm_model = warm_model.to_str().unwrap();
+    let o = train_from(
+        "warm",
+        m,
+        &[
+            "--crop", "64", "--batch", "2", "--steps", "1", "--name", "cli-test",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lic(&["model", "--model", warm_model]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("quality levels=3"));
     // It kept the λ set the model records (no --lambdas), and records it in turn.
-    let o = lic(&[
-        "model",
-        "--json",
-        "--model",
-        &format!("{warm_s}/model.licm"),
-    ]);
+    let o = lic(&["model", "--json", "--model", warm_model]);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["lambdas"], serde_json::json!([0.001, 0.01, 0.1]));
     // A stated λ set that contradicts the recorded one is refused.
-    let o = lic(&[
-        "train",
-        "--data",
-        &data,
-        "--run",
-        dir.path().join("contradicted").to_str().unwrap(),
-        "--init",
+    let o = train_from(
+        "contradicted",
         m,
-        "--init-lambdas",
-        "0.002,0.01,0.1",
-        "--steps",
-        "0",
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("records"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        &["--init-lambdas", "0.002,0.01,0.1", "--steps", "0"],
     );
+    assert_fails_with(&o, "records");
     // A checkpoint is not a deployable model.
-    let o = lic(&[
-        "train",
-        "--data",
-        &data,
-        "--run",
-        dir.path().join("bad").to_str().unwrap(),
-        "--init",
+    let o = train_from(
+        "bad",
         &format!("{run_s}/checkpoint.licm"),
-        "--steps",
-        "1",
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("deployable model"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        &["--steps", "1"],
     );
+    assert_fails_with(&o, "deployable model");
 }
 
 #[test]

@@ -341,8 +341,8 @@ impl Trainer {
         name: &str,
         device: &Device,
     ) -> Result<Self> {
-        let model_lambdas = model_lambdas(file, stated_lambdas)?;
         let (info, mut params) = warm::model_parameters(file)?;
+        let model_lambdas = model_lambdas(&info, stated_lambdas)?;
         config.architecture = info.architecture;
         config.validate()?;
         if model_lambdas != config.lambdas {

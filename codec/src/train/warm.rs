@@ -77,39 +77,32 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
     Ok((info, params))
 }
 
-/// The λ set a model file's quality levels were trained at: the one it records, or, for a
+/// The λ set a model's quality levels were trained at: the one its file records, or, for a
 /// file that records none (exported before lic recorded it), `stated` (`--init-lambdas`),
 /// else the default set. A `stated` set that contradicts the recorded one is refused rather
 /// than silently believed: trusting the wrong set would move every level's gains.
 ///
 /// # Errors
-/// [`Error::InvalidModel`] if the file is not a deployable lic model,
-/// [`Error::InvalidArgument`] if `stated` contradicts the file or is not one positive,
-/// increasing λ per level.
-pub fn model_lambdas(file: &ModelFile, stated: Option<&[f64]>) -> Result<Vec<f64>> {
-    let info: ModelInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
-        Error::InvalidModel(format!(
-            "not a deployable lic model (a checkpoint goes with --resume): {e}"
-        ))
-    })?;
-    info.validate().map_err(Error::InvalidModel)?;
+/// [`Error::InvalidArgument`] if `stated` contradicts the recorded set or is not one
+/// positive, increasing λ per level.
+pub fn model_lambdas(info: &ModelInfo, stated: Option<&[f64]>) -> Result<Vec<f64>> {
     let levels = info.architecture.quality_levels;
-    let lambdas = match (info.lambdas, stated) {
+    match (&info.lambdas, stated) {
         (Some(recorded), Some(stated)) if recorded.as_slice() != stated => {
-            return Err(Error::InvalidArgument(format!(
+            Err(Error::InvalidArgument(format!(
                 "the model records that it was trained at lambdas {recorded:?}, not {stated:?}"
-            )));
+            )))
         }
-        (Some(recorded), _) => recorded,
-        (None, Some(stated)) => stated.to_vec(),
-        (None, None) => crate::train::default_lambdas(levels),
-    };
-    if lambdas.len() != levels || !increasing_positive(&lambdas) {
-        return Err(Error::InvalidArgument(format!(
-            "the model's lambdas must be {levels} positive, increasing values"
-        )));
+        // A recorded set was checked with the file (`ModelInfo::validate`).
+        (Some(recorded), _) => Ok(recorded.clone()),
+        (None, Some(stated)) if stated.len() != levels || !increasing_positive(stated) => {
+            Err(Error::InvalidArgument(format!(
+                "the model's lambdas must be {levels} positive, increasing values"
+            )))
+        }
+        (None, Some(stated)) => Ok(stated.to_vec()),
+        (None, None) => Ok(crate::train::default_lambdas(levels)),
     }
-    Ok(lambdas)
 }
 
 /// A `[L, M]` gain table (row-major, `from.len()` rows trained at the distortion weights
@@ -310,6 +303,10 @@ mod tests {
         (config, file)
     }
 
+    fn info_of(file: &ModelFile) -> ModelInfo {
+        model_parameters(file).unwrap().0
+    }
+
     fn gains(f: &ModelFile, config: &ModelConfig) -> Vec<f32> {
         f.f32(
             "gains.gain",
@@ -364,7 +361,7 @@ mod tests {
             .map(|l| l / 3.0)
             .collect();
         let (config, original) = tiny_export(&device, Some(trained.clone()));
-        assert_eq!(model_lambdas(&original, None).unwrap(), trained);
+        assert_eq!(model_lambdas(&info_of(&original), None).unwrap(), trained);
         let mut train_config = TrainConfig::new(config.clone());
         train_config.lambdas = trained.iter().map(|l| l / 2.0).collect();
         let moved = Trainer::from_model(&original, None, train_config.clone(), "w", &device)
@@ -377,7 +374,10 @@ mod tests {
         );
         assert_ne!(gains(&moved, &config), gains(&original, &config));
         // The moved model records where its levels now are.
-        assert_eq!(model_lambdas(&moved, None).unwrap(), train_config.lambdas);
+        assert_eq!(
+            model_lambdas(&info_of(&moved), None).unwrap(),
+            train_config.lambdas
+        );
         // A stated set that contradicts the recorded one is refused, not believed.
         let contradicting = train_config.lambdas.clone();
         match Trainer::from_model(&original, Some(&contradicting), train_config, "w", &device) {
@@ -391,9 +391,12 @@ mod tests {
         let device = Device::flex();
         let (config, original) = tiny_export(&device, None);
         let default = crate::train::default_lambdas(config.quality_levels);
-        assert_eq!(model_lambdas(&original, None).unwrap(), default);
+        assert_eq!(model_lambdas(&info_of(&original), None).unwrap(), default);
         let stated: Vec<f64> = default.iter().map(|l| l * 2.0).collect();
-        assert_eq!(model_lambdas(&original, Some(&stated)).unwrap(), stated);
+        assert_eq!(
+            model_lambdas(&info_of(&original), Some(&stated)).unwrap(),
+            stated
+        );
         // Told the model was trained at twice the default λ, a default-λ run moves its gains.
         let moved = Trainer::from_model(
             &original,
@@ -413,7 +416,7 @@ mod tests {
             &stated[1..],
             &[1.0, 1.0, 2.0, 3.0, 4.0, 5.0][..config.quality_levels],
         ] {
-            match model_lambdas(&original, Some(bad)) {
+            match model_lambdas(&info_of(&original), Some(bad)) {
                 Err(e) => assert!(e.to_string().contains("increasing"), "{e}"),
                 Ok(l) => panic!("{l:?} was taken"),
             }
