@@ -9,7 +9,7 @@ use std::time::Duration;
 use lic_codec::model::{ModelConfig, named_parameters};
 use lic_codec::train::{
     CHECKPOINT_FILE, Dataset, Event, LOG_FILE, MODEL_FILE, RunOptions, StepStats, TrainConfig,
-    Trainer, batch_plan, run,
+    Trainer, batch_plan, run, validation_crops,
 };
 use lic_codec::{Device, Error, Image, Limits, Model, decode, decode_latent, encode_with_latent};
 
@@ -143,6 +143,15 @@ fn batches_and_splits_depend_only_on_seed_and_step() {
         Dataset::scan(&[data_dir()], 128),
         Err(Error::Image(_))
     ));
+    // So does a centre crop larger than the image, rather than a panic.
+    assert!(matches!(
+        validation_crops(&d.train[..1], 128),
+        Err(Error::Image(_))
+    ));
+    assert_eq!(
+        validation_crops(&d.train[..1], 64).unwrap()[0].len(),
+        3 * 64 * 64
+    );
 }
 
 #[test]

@@ -145,8 +145,6 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
             Some((path, file)) => {
                 let info = serde_json::from_value::<ModelInfo>(file.config.clone())
                     .context("--init needs a deployable model (`lic export`), not a checkpoint")?;
-                info.validate()
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                 let lambdas = model_lambdas(&info, args.init_lambdas.as_deref())
                     .with_context(|| format!("cannot start from {}", path.display()))?;
                 if info.lambdas.is_none() && args.init_lambdas.is_none() {

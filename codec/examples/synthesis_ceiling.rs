@@ -11,11 +11,11 @@
 //!
 //! A measurement only: it never changes the model.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
-use lic_codec::model::{GAIN_FLOOR, ModelConfig};
-use lic_codec::train::{TrainConfig, Trainer};
+use lic_codec::model::{LicModel, ModelConfig};
+use lic_codec::train::{TrainConfig, Trainer, validation_crops};
 use lic_codec::{ColorFormat, Device, Image, ModelFile, metrics};
 
 type Failure = Box<dyn std::error::Error>;
@@ -89,25 +89,11 @@ fn main() -> Result<(), Failure> {
     let model = trainer.model();
     let ad = device.autodiff();
 
-    let image = Image::open(Path::new(&args.image))?;
-    let (w, h, c) = (image.width() as usize, image.height() as usize, args.crop);
-    if w < c || h < c {
-        return Err(format!("{}: smaller than the {c}² crop", args.image).into());
-    }
-    let rgb = image.to_rgb();
-    let (x0, y0) = ((w - c) / 2, (h - c) / 2);
-    let mut crop = Vec::with_capacity(3 * c * c);
-    for y in 0..c {
-        let row = ((y0 + y) * w + x0) * 3;
-        crop.extend_from_slice(&rgb[row..row + 3 * c]);
-    }
-    let mut planar = vec![0f32; 3 * c * c];
-    for (i, px) in crop.chunks_exact(3).enumerate() {
-        for (ch, &v) in px.iter().enumerate() {
-            planar[ch * c * c + i] = f32::from(v) / 255.0;
-        }
-    }
-    let reference = Image::new(c as u32, c as u32, ColorFormat::Rgb8, crop)?;
+    // The centre crop, as a run's validation cuts it; its values are exact multiples of
+    // 1/255, so `to_image` gives back the 8-bit crop itself.
+    let c = args.crop;
+    let planar = validation_crops(&[PathBuf::from(&args.image)], c)?.remove(0);
+    let reference = to_image(&planar, c)?;
     let x = Tensor::<4>::from_data(TensorData::new(planar, [1, 3, c, c]), &ad);
     println!(
         "{} centre {c}x{c}, model {}",
@@ -115,14 +101,9 @@ fn main() -> Result<(), Failure> {
         file.fingerprint()
     );
 
-    let [levels, m] = model.gains.gain.val().dims();
+    let [levels, _] = model.gains.gain.val().dims();
     for level in (0..levels).rev() {
-        let row = |t: Tensor<2>| {
-            t.narrow(0, level, 1)
-                .reshape([1, m, 1, 1])
-                .clamp_min(GAIN_FLOOR)
-                .detach()
-        };
+        let row = |t: Tensor<2>| LicModel::gain_row(t, level).detach();
         let (gain, inverse) = (row(model.gains.gain.val()), row(model.gains.inverse.val()));
         let y = (model.analysis.forward(x.clone()) * gain).detach();
         let rounded = values(model.synthesis.forward(y.clone().round() * inverse.clone()))?;

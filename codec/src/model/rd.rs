@@ -90,7 +90,7 @@ fn uniform_noise(rng: &mut SplitMix64, shape: [usize; 4], device: &Device) -> Te
 
 impl LicModel {
     /// Row `level` of a `[L, M]` gain table as `[1, M, 1, 1]`, floored at [`GAIN_FLOOR`].
-    fn gain_row(table: Tensor<2>, level: usize) -> Tensor<4> {
+    pub fn gain_row(table: Tensor<2>, level: usize) -> Tensor<4> {
         let [_, m] = table.dims();
         table
             .narrow(0, level, 1)

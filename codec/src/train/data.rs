@@ -120,19 +120,25 @@ pub struct Batch {
     pub crop: usize,
 }
 
-/// Decodes `path` and cuts the `crop x crop` square at `(fx, fy)` (fractions of the free
-/// room, from random bits), mirrored horizontally if `flip`.
-fn load_crop(path: &Path, crop: usize, bits: u64) -> Result<Vec<f32>> {
+/// Decodes `path` as RGB, refusing an image smaller than `crop` on either side.
+fn open_for_crop(path: &Path, crop: usize) -> Result<image::RgbImage> {
     let img = image::open(path)
         .map_err(|e| Error::Image(format!("{}: {e}", path.display())))?
         .to_rgb8();
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    if w < crop || h < crop {
+    if (img.width() as usize) < crop || (img.height() as usize) < crop {
         return Err(Error::Image(format!(
             "{} is smaller than the {crop}-pixel crop",
             path.display()
         )));
     }
+    Ok(img)
+}
+
+/// Decodes `path` and cuts the `crop x crop` square at `(fx, fy)` (fractions of the free
+/// room, from random bits), mirrored horizontally if `flip`.
+fn load_crop(path: &Path, crop: usize, bits: u64) -> Result<Vec<f32>> {
+    let img = open_for_crop(path, crop)?;
+    let (w, h) = (img.width() as usize, img.height() as usize);
     let x0 = ((bits & 0xffff_ffff) % (w - crop + 1) as u64) as usize;
     let y0 = ((bits >> 32 & 0x7fff_ffff) % (h - crop + 1) as u64) as usize;
     let flip = bits >> 63 == 1;
@@ -156,14 +162,12 @@ fn planar(img: &image::RgbImage, x0: usize, y0: usize, crop: usize, flip: bool) 
 /// The centre crop of each validation image, in file order.
 ///
 /// # Errors
-/// [`Error::Image`] if a file cannot be decoded.
+/// [`Error::Image`] if a file cannot be decoded or is smaller than `crop`.
 pub fn validation_crops(files: &[PathBuf], crop: usize) -> Result<Vec<Vec<f32>>> {
     files
         .par_iter()
         .map(|f| {
-            let img = image::open(f)
-                .map_err(|e| Error::Image(format!("{}: {e}", f.display())))?
-                .to_rgb8();
+            let img = open_for_crop(f, crop)?;
             let (w, h) = (img.width() as usize, img.height() as usize);
             Ok(planar(&img, (w - crop) / 2, (h - crop) / 2, crop, false))
         })

@@ -83,9 +83,11 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
 /// than silently believed: trusting the wrong set would move every level's gains.
 ///
 /// # Errors
+/// [`Error::InvalidModel`] if `info` itself is invalid (a recorded set included),
 /// [`Error::InvalidArgument`] if `stated` contradicts the recorded set or is not one
 /// positive, increasing λ per level.
 pub fn model_lambdas(info: &ModelInfo, stated: Option<&[f64]>) -> Result<Vec<f64>> {
+    info.validate().map_err(Error::InvalidModel)?;
     let levels = info.architecture.quality_levels;
     match (&info.lambdas, stated) {
         (Some(recorded), Some(stated)) if recorded.as_slice() != stated => {
@@ -93,7 +95,6 @@ pub fn model_lambdas(info: &ModelInfo, stated: Option<&[f64]>) -> Result<Vec<f64
                 "the model records that it was trained at lambdas {recorded:?}, not {stated:?}"
             )))
         }
-        // A recorded set was checked with the file (`ModelInfo::validate`).
         (Some(recorded), _) => Ok(recorded.clone()),
         (None, Some(stated)) if stated.len() != levels || !increasing_positive(stated) => {
             Err(Error::InvalidArgument(format!(
