@@ -38,7 +38,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with = "resume")]
     force: bool,
     /// Start a new run from the weights of a deployable model (e.g. the shipped
-    /// `models/lic-small-v5.licm`) instead of random ones; its architecture replaces
+    /// `models/lic-small-v6.licm`) instead of random ones; its architecture replaces
     /// --architecture. The way to train a shipped model further where its run folder is gone.
     #[arg(long, value_name = "MODEL.licm", conflicts_with = "resume")]
     init: Option<PathBuf>,
