@@ -37,8 +37,8 @@ pub struct TrainArgs {
     /// Start a new run in RUN_DIR even if it holds one (its files are replaced).
     #[arg(long, conflicts_with = "resume")]
     force: bool,
-    /// Start a new run from the weights of a deployable model (e.g. the shipped
-    /// `models/lic-small-v6.licm`) instead of random ones; its architecture replaces
+    /// Start a new run from the weights of a deployable model (e.g. the shipped one in
+    /// `models/`) instead of random ones; its architecture replaces
     /// --architecture. The way to train a shipped model further where its run folder is gone.
     #[arg(long, value_name = "MODEL.licm", conflicts_with = "resume")]
     init: Option<PathBuf>,
