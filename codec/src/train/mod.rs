@@ -4,7 +4,8 @@
 //! A run lives in one folder:
 //! - `checkpoint.licm`: every float parameter plus the run's configuration and state
 //!   (step, seed, wall time), written atomically;
-//! - `optimizer-<step>.bpk`: Adam's moments (burn's burnpack record) for that step;
+//! - `optimizer-<step>.bpk`: Adam's moments (burn's burnpack record) for that step, its
+//!   CRC-32 kept in the checkpoint;
 //! - `model.licm`: the deployable export of the checkpoint (integer entropy networks, CDF
 //!   tables, fingerprint), refreshed with every checkpoint;
 //! - `log.jsonl`: one JSON object per logged step and per validation.
@@ -226,6 +227,11 @@ struct CheckpointInfo {
     state: TrainState,
     /// File name of the optimizer state saved with this checkpoint, if any.
     optimizer: Option<String>,
+    /// CRC-32 of that file. A damaged optimizer state still parses, and Adam's moments,
+    /// unlike weights, are never looked at again, so only a checksum catches it. Checkpoints
+    /// written before it was recorded have none and load unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    optimizer_crc32: Option<u32>,
 }
 
 /// Gives every parameter an id derived from its name (so an optimizer record saved by one
@@ -403,8 +409,22 @@ impl Trainer {
         let mut trainer = Self::with_model(info.train, info.state, info.name, model, &ad);
         if with_optimizer && let Some(opt) = info.optimizer {
             let opt_path = run_dir.join(&opt);
+            let bytes = std::fs::read(&opt_path)
+                .map_err(|e| checkpoint_error(&format!("reading {}", opt_path.display()), e))?;
+            if let Some(expected) = info.optimizer_crc32
+                && crc32fast::hash(&bytes) != expected
+            {
+                return Err(Error::Checkpoint(format!(
+                    "{} is damaged (checksum mismatch); resume with --weights-only to start \
+                     Adam afresh",
+                    opt_path.display()
+                )));
+            }
+            // burn materialises the moments on its default device (wgpu when it is compiled
+            // in, hence the graphics driver's messages on a CPU run) and moves each one to
+            // its parameter's device on the next step.
             let optim = Self::optimizer(&trainer.config)
-                .load(&opt_path)
+                .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
                 .map_err(|e| checkpoint_error(&format!("reading {}", opt_path.display()), e))?;
             trainer.optim = optim;
         }
@@ -576,12 +596,11 @@ impl Trainer {
         std::fs::create_dir_all(run_dir)
             .map_err(|e| checkpoint_error(&format!("creating {}", run_dir.display()), e))?;
         let opt_name = format!("optimizer-{:08}.bpk", self.state.step);
-        let opt_tmp = run_dir.join(format!("{opt_name}.part"));
-        self.optim
-            .save(&opt_tmp)
+        let opt_bytes = self
+            .optim
+            .into_bytes()
             .map_err(|e| checkpoint_error("saving the optimizer", e))?;
-        std::fs::rename(&opt_tmp, run_dir.join(&opt_name))
-            .map_err(|e| checkpoint_error("saving the optimizer", e))?;
+        write_atomic(&run_dir.join(&opt_name), &opt_bytes)?;
 
         let info = CheckpointInfo {
             kind: CHECKPOINT_KIND.into(),
@@ -589,6 +608,7 @@ impl Trainer {
             train: self.config.clone(),
             state: self.state.clone(),
             optimizer: Some(opt_name.clone()),
+            optimizer_crc32: Some(crc32fast::hash(&opt_bytes)),
         };
         let config = serde_json::to_value(&info).map_err(|e| checkpoint_error("checkpoint", e))?;
         let mut file = ModelFile::new(config);
