@@ -40,6 +40,20 @@ fn options(run_dir: &Path, steps: u64) -> RunOptions {
     }
 }
 
+/// The optimizer states (`optimizer-<step>.bpk`) in `run_dir`.
+fn optimizer_files(run_dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(run_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("optimizer-")
+        })
+        .collect()
+}
+
 /// Runs `trainer` to `steps`, returning the statistics of every step it took.
 fn train_to(trainer: Trainer, run_dir: &Path, steps: u64) -> (Trainer, Vec<(u64, StepStats)>) {
     let mut seen = Vec::new();
@@ -84,17 +98,7 @@ fn resumed_run_continues_exactly_as_the_uninterrupted_one() {
         "weights after step 4 differ"
     );
     // Only the newest optimizer state is kept.
-    let optimizers = std::fs::read_dir(b.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("optimizer-")
-        })
-        .count();
-    assert_eq!(optimizers, 1);
+    assert_eq!(optimizer_files(b.path()).len(), 1);
 }
 
 #[test]
@@ -117,21 +121,14 @@ fn a_damaged_optimizer_state_is_refused_and_the_weights_still_resume() {
     let dev = Device::flex();
     let dir = tempfile::tempdir().unwrap();
     let (t, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), dir.path(), 1);
-    let opt = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("optimizer-")
-        })
-        .unwrap();
-    let mut bytes = std::fs::read(&opt).unwrap();
+    let [opt] = &optimizer_files(dir.path())[..] else {
+        panic!("expected one optimizer state");
+    };
+    let mut bytes = std::fs::read(opt).unwrap();
     // A flipped bit deep in the moments: the record still parses, only the checksum sees it.
     let last = bytes.len() - 5;
     bytes[last] ^= 0x10;
-    std::fs::write(&opt, &bytes).unwrap();
+    std::fs::write(opt, &bytes).unwrap();
     match Trainer::from_checkpoint(dir.path(), true, &dev) {
         Err(Error::Checkpoint(m)) => assert!(m.contains("damaged"), "{m}"),
         other => panic!("expected a checksum error, got {other:?}"),
