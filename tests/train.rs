@@ -11,7 +11,9 @@ use lic_codec::train::{
     CHECKPOINT_FILE, Dataset, Event, LOG_FILE, MODEL_FILE, RunOptions, StepStats, TrainConfig,
     Trainer, batch_plan, run, validation_crops,
 };
-use lic_codec::{Device, Error, Image, Limits, Model, decode, decode_latent, encode_with_latent};
+use lic_codec::{
+    Device, Error, Image, Limits, Model, decode, decode_latent, encode, encode_with_latent, metrics,
+};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/train")
@@ -154,6 +156,69 @@ fn exported_model_encodes_and_decodes() {
     );
     let back = decode(&model, &file, &Limits::default()).unwrap();
     assert_eq!((back.width(), back.height()), (96, 96));
+}
+
+#[test]
+fn a_model_grown_by_a_latent_group_codes_as_the_original_then_trains() {
+    let dev = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let (t, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), dir.path(), 3);
+    let original = t.export().unwrap();
+    let mut wider = config();
+    wider.architecture.groups.push(4);
+    wider.architecture.latent_channels += 4;
+    wider.seed = 5;
+    let grown = Trainer::from_model(&original, None, wider.clone(), "g", &dev).unwrap();
+    assert_eq!(grown.config().architecture, wider.architecture);
+    let (small, big) = (
+        Model::from_bytes(&original.to_bytes(), &dev).unwrap(),
+        Model::from_bytes(&grown.export().unwrap().to_bytes(), &dev).unwrap(),
+    );
+    let image = Image::open(&data_dir().join("wikiphotos_0011_96.png")).unwrap();
+    for q in [0.0, 50.0, 100.0] {
+        let a = encode(&small, &image, q).unwrap();
+        let (b, latent) = encode_with_latent(&big, &image, q).unwrap();
+        assert_eq!(decode_latent(&big, &b, &Limits::default()).unwrap(), latent);
+        // The new channels start at zero under a narrow Gaussian: a few bytes of section
+        // framing, and the same picture (up to the float sums' order).
+        assert!(
+            b.len() <= a.len() + 16,
+            "q {q}: {} against {} bytes",
+            b.len(),
+            a.len()
+        );
+        let (da, db) = (
+            decode(&small, &a, &Limits::default()).unwrap(),
+            decode(&big, &b, &Limits::default()).unwrap(),
+        );
+        let (pa, pb) = (
+            metrics::psnr(&image, &da).unwrap(),
+            metrics::psnr(&image, &db).unwrap(),
+        );
+        assert!((pa - pb).abs() < 0.01, "q {q}: {pa} against {pb} dB");
+    }
+    // The grown run trains, and its new channels open: the analysis' new filters leave zero.
+    let run_dir = tempfile::tempdir().unwrap();
+    let (trained, seen) = train_to(grown, run_dir.path(), 3);
+    assert!(seen.iter().all(|(_, s)| s.loss.is_finite()));
+    let last_conv = named_parameters(trained.model())
+        .into_iter()
+        .find(|(n, _, _)| n == "analysis.convs.3.weight")
+        .unwrap();
+    let per_channel = last_conv.2.len() / last_conv.1[0];
+    let new_filters = &last_conv.2[12 * per_channel..];
+    assert!(new_filters.iter().any(|&w| w != 0.0));
+    // Only the latent grows, and only by appending groups.
+    let mut other = config();
+    other.architecture.transform_channels += 1;
+    let mut reordered = config();
+    reordered.architecture.groups = vec![4, 2, 6];
+    for (arch, why) in [(other, "only the latent"), (reordered, "appending")] {
+        match Trainer::from_model(&original, None, arch, "g", &dev) {
+            Err(e) => assert!(e.to_string().contains(why), "{e}"),
+            Ok(_) => panic!("a model was grown where it cannot be"),
+        }
+    }
 }
 
 #[test]

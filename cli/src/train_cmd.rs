@@ -38,8 +38,10 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with = "resume")]
     force: bool,
     /// Start a new run from the weights of a deployable model (e.g. the shipped one in
-    /// `models/`) instead of random ones; its architecture replaces
-    /// --architecture. The way to train a shipped model further where its run folder is gone.
+    /// `models/`) instead of random ones, in its own architecture, or in a wider
+    /// --architecture that appends latent channel groups to it (`small` grows into
+    /// `small-wide`; the grown model starts out coding as the original). The way to train a
+    /// shipped model further where its run folder is gone.
     #[arg(long, value_name = "MODEL.licm", conflicts_with = "resume")]
     init: Option<PathBuf>,
     /// Backend: flex on the CPU, or wgpu (Vulkan/Metal/DX12).
@@ -51,9 +53,10 @@ pub struct TrainArgs {
     /// Stop once the run has done this many steps in total.
     #[arg(long)]
     steps: Option<u64>,
-    /// Architecture of a new run: `default`, `small`, `tiny`, or a JSON file.
-    #[arg(long, default_value = "default", value_name = "NAME|FILE")]
-    architecture: String,
+    /// Architecture of a new run: `default`, `small`, `small-wide`, `tiny`, or a JSON file
+    /// (default: `default`, or with --init the model's own).
+    #[arg(long, value_name = "NAME|FILE")]
+    architecture: Option<String>,
     /// Crops per step (new run).
     #[arg(long, default_value_t = 8)]
     batch: usize,
@@ -99,6 +102,7 @@ fn architecture(spec: &str) -> Result<ModelConfig> {
     Ok(match spec {
         "default" => ModelConfig::default(),
         "small" => ModelConfig::small(),
+        "small-wide" => ModelConfig::small_wide(),
         "tiny" => ModelConfig::tiny(),
         path => {
             let text = std::fs::read_to_string(path)
@@ -154,9 +158,27 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
                         path.display()
                     );
                 }
-                (info.architecture, Some(lambdas))
+                let arch = match &args.architecture {
+                    Some(spec) => {
+                        let wider = architecture(spec)?;
+                        if wider != info.architecture {
+                            info.architecture.grows_into(&wider).map_err(|e| {
+                                anyhow::anyhow!(
+                                    "cannot grow {} into --architecture {spec}: {e}",
+                                    path.display()
+                                )
+                            })?;
+                        }
+                        wider
+                    }
+                    None => info.architecture,
+                };
+                (arch, Some(lambdas))
             }
-            None => (architecture(&args.architecture)?, None),
+            None => (
+                architecture(args.architecture.as_deref().unwrap_or("default"))?,
+                None,
+            ),
         };
         let mut config = TrainConfig::new(arch);
         config.lambdas = args

@@ -43,6 +43,18 @@ impl ModelConfig {
         }
     }
 
+    /// [`Self::small`]'s transforms with the default architecture's latent (M 192, groups
+    /// 16, 16, 32, 64, 64): what `small` grows into ([`Self::grows_into`]). At high rates a
+    /// 128-channel latent, not the transforms' width, is the ceiling (docs/MODEL.md); the
+    /// 64 channels more cost about 4 kMAC per pixel.
+    pub fn small_wide() -> Self {
+        Self {
+            latent_channels: 192,
+            groups: vec![16, 16, 32, 64, 64],
+            ..Self::small()
+        }
+    }
+
     /// A model small enough for unit tests (a few thousand parameters).
     pub fn tiny() -> Self {
         Self {
@@ -77,6 +89,34 @@ impl ModelConfig {
         }
         if !(1..=64).contains(&self.quality_levels) {
             return Err("quality_levels must be within 1..=64".into());
+        }
+        Ok(())
+    }
+
+    /// Whether a model of this architecture can be grown into `wider` by appending channel
+    /// groups to its latent, every other size unchanged (`lic train --init` with a wider
+    /// `--architecture`, [`crate::train::Trainer::from_model`]). The latent width bounds the
+    /// quality a model can reach at high rates; appending groups keeps the groups already
+    /// trained, their coding order and their contexts as they are.
+    ///
+    /// # Errors
+    /// Which size stops the growth.
+    pub fn grows_into(&self, wider: &Self) -> Result<(), String> {
+        if self.transform_channels != wider.transform_channels
+            || self.hyper_channels != wider.hyper_channels
+            || self.quality_levels != wider.quality_levels
+        {
+            return Err(
+                "only the latent can grow: transform and hyper channels and quality levels \
+                 must stay the same"
+                    .into(),
+            );
+        }
+        if wider.groups.len() <= self.groups.len() || !wider.groups.starts_with(&self.groups) {
+            return Err(format!(
+                "the latent grows by appending channel groups to {:?}, not into {:?}",
+                self.groups, wider.groups
+            ));
         }
         Ok(())
     }

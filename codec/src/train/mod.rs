@@ -330,7 +330,9 @@ impl Trainer {
 
     /// A new run whose weights start from a deployable model file (`lic train --init`):
     /// the float parts as stored, the integer networks dequantised, the `z` prior refitted
-    /// to its tables (`warm.rs`). `config.architecture` is replaced by the model's.
+    /// to its tables (`warm.rs`). `config.architecture` is the run's: the model's own, or
+    /// one it grows into by appending latent channel groups ([`ModelConfig::grows_into`]),
+    /// where the grown model starts out coding as the original does (`warm::grow`).
     /// The model's λ set is the one it records, else `stated_lambdas`, else the default
     /// set ([`model_lambdas`]); where `config.lambdas` differs, each level's gain vectors
     /// start where the model's interpolate (or extrapolate) to that level's λ
@@ -343,13 +345,12 @@ impl Trainer {
     pub fn from_model(
         file: &ModelFile,
         stated_lambdas: Option<&[f64]>,
-        mut config: TrainConfig,
+        config: TrainConfig,
         name: &str,
         device: &Device,
     ) -> Result<Self> {
         let (info, mut params) = warm::model_parameters(file)?;
         let model_lambdas = model_lambdas(&info, stated_lambdas)?;
-        config.architecture = info.architecture;
         config.validate()?;
         if model_lambdas != config.lambdas {
             for part in ["gains.gain", "gains.inverse"] {
@@ -359,6 +360,21 @@ impl Trainer {
             }
         }
         let ad = device.clone().autodiff();
+        if info.architecture != config.architecture {
+            let old_shapes = named_parameters(&LicModel::new(&info.architecture, device))
+                .into_iter()
+                .map(|(name, shape, _)| (name, shape))
+                .collect();
+            let fresh =
+                named_parameters(&LicModel::seeded(&config.architecture, config.seed, device));
+            params = warm::grow(
+                &params,
+                &old_shapes,
+                &info.architecture,
+                &config.architecture,
+                fresh,
+            )?;
+        }
         let model = load_parameters(
             LicModel::new(&config.architecture, &ad),
             &ad,

@@ -16,7 +16,7 @@ use lic_models::ModelFile;
 use crate::error::{Error, Result};
 use crate::export::{FLOAT_PARTS, ModelInfo, increasing_positive};
 use crate::int::{FRAC_BITS, MAX_SHIFT, Z_TABLES, integer_layers, tables_from_i32};
-use crate::model::{PRIOR_SCALE_RANGE, channel_table};
+use crate::model::{LATENT_LOG2_SCALE_RANGE, ModelConfig, PRIOR_SCALE_RANGE, channel_table};
 
 /// The model's name and architecture, and its parameters by name (the names of
 /// [`crate::model::named_parameters`]).
@@ -134,6 +134,138 @@ pub(crate) fn remap_gains(table: &[f32], from: &[f64], to: &[f64]) -> Vec<f32> {
                     (lo.ln() * (1.0 - a) + hi.ln() * a).exp() as f32
                 })
                 .collect()
+        })
+        .collect()
+}
+
+/// Log2-scale bias of a grown model's new channel groups: a narrow Gaussian (σ ≈ 0.15), so
+/// that their channels, zero until training opens them, cost almost no bits (P(0) ≈ 0.999),
+/// yet inside [`LATENT_LOG2_SCALE_RANGE`], where the scale still gets a gradient.
+const NEW_GROUP_LOG2_SCALE: f32 = LATENT_LOG2_SCALE_RANGE.0 + 0.25;
+
+/// The parameters of a model of architecture `from` (by name, as [`model_parameters`] gives
+/// them; their shapes `old_shapes`) embedded in the wider architecture `to`, which appends
+/// channel groups to the latent ([`ModelConfig::grows_into`]). `fresh` are the parameters
+/// of a seeded model of architecture `to`: the grown model starts as the original, coding
+/// every image as it did (its new latent channels zero and nearly free), and training opens
+/// the new channels where they pay.
+///
+/// Every old parameter fills the leading block of its grown tensor. What is new is `fresh`,
+/// except where it would change what the original computes or codes:
+/// - the analysis' new output channels are zero, so the new latent channels start at 0;
+/// - `h_a`'s weights on them are zero, so `z` and everything coded from it are unchanged;
+/// - the new groups' last aggregation layer is zero, bar a log2-scale bias of
+///   [`NEW_GROUP_LOG2_SCALE`]: mean 0 and a narrow scale for a zero channel;
+/// - their gains are each level's geometric mean over the old channels.
+///
+/// The synthesis keeps seeded weights on its new inputs: they read zeros at first, so they
+/// change nothing, and they carry the gradient that opens the new channels (all-zero weights
+/// on both sides of a channel would be a saddle that training never leaves).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `from` does not grow into `to`,
+/// [`Error::InvalidModel`] if the parameters do not match `from`.
+pub(crate) fn grow(
+    old: &HashMap<String, Vec<f32>>,
+    old_shapes: &HashMap<String, Vec<usize>>,
+    from: &ModelConfig,
+    to: &ModelConfig,
+    fresh: Vec<(String, Vec<usize>, Vec<f32>)>,
+) -> Result<HashMap<String, Vec<f32>>> {
+    from.grows_into(to)
+        .map_err(|e| Error::InvalidArgument(format!("cannot grow {from:?} into {to:?}: {e}")))?;
+    let new_group = |name: &str| {
+        name.strip_prefix("groups.")
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|k| k.parse::<usize>().ok())
+            .is_some_and(|k| k >= from.groups.len())
+    };
+    let mut grown = HashMap::with_capacity(fresh.len());
+    for (name, shape, values) in fresh {
+        let values = match (old.get(&name), old_shapes.get(&name)) {
+            (Some(v), Some(old_shape)) if *old_shape == shape => v.clone(),
+            (Some(v), Some(old_shape)) => {
+                let fill = if name.starts_with("analysis.") || name.starts_with("hyper_analysis.") {
+                    vec![0.0; values.len()]
+                } else if name.starts_with("gains.") {
+                    mean_gain_rows(v, old_shape, &shape)
+                } else if name.starts_with("synthesis.") || name.starts_with("hyper_synthesis.") {
+                    values
+                } else {
+                    return Err(Error::InvalidModel(format!(
+                        "`{name}` {old_shape:?} has no rule to grow into {shape:?}"
+                    )));
+                };
+                embed(v, old_shape, fill, &shape).ok_or_else(|| {
+                    Error::InvalidModel(format!("`{name}` {old_shape:?} does not fit in {shape:?}"))
+                })?
+            }
+            _ if new_group(&name) && name.contains(".agg3.") => {
+                let mut zero = vec![0.0; values.len()];
+                if name.ends_with(".bias") {
+                    // Means first, then log2-scales.
+                    let c = zero.len() / 2;
+                    zero[c..].fill(NEW_GROUP_LOG2_SCALE);
+                }
+                zero
+            }
+            _ if new_group(&name) => values,
+            _ => {
+                return Err(Error::InvalidModel(format!(
+                    "parameter `{name}` {shape:?} is missing from the model file"
+                )));
+            }
+        };
+        grown.insert(name, values);
+    }
+    if let Some(unused) = old.keys().find(|k| !grown.contains_key(*k)) {
+        return Err(Error::InvalidModel(format!(
+            "parameter `{unused}` of the model has no place in {to:?}"
+        )));
+    }
+    Ok(grown)
+}
+
+/// `old` (row-major, `old_shape`) written over the leading block of `fill` (`shape`, same
+/// rank, no dimension smaller); `None` if it does not fit.
+fn embed(
+    old: &[f32],
+    old_shape: &[usize],
+    mut fill: Vec<f32>,
+    shape: &[usize],
+) -> Option<Vec<f32>> {
+    let fits = old_shape.len() == shape.len()
+        && old_shape.iter().zip(shape).all(|(o, n)| o <= n)
+        && old.len() == old_shape.iter().product::<usize>()
+        && fill.len() == shape.iter().product::<usize>();
+    if !fits {
+        return None;
+    }
+    for (i, &v) in old.iter().enumerate() {
+        // The old flat index as a multi-index, then as a flat index into the grown shape.
+        let (mut rest, mut at, mut stride) = (i, 0, 1);
+        for (&o, &n) in old_shape.iter().zip(shape).rev() {
+            at += (rest % o) * stride;
+            rest /= o;
+            stride *= n;
+        }
+        fill[at] = v;
+    }
+    Some(fill)
+}
+
+/// A `[L, M']` gain table whose every row is the geometric mean of the old `[L, M]` row:
+/// where a grown model's new channels start.
+fn mean_gain_rows(old: &[f32], old_shape: &[usize], shape: &[usize]) -> Vec<f32> {
+    let (m, grown_m) = (old_shape[1].max(1), shape[1]);
+    old.chunks(m)
+        .flat_map(|row| {
+            let log_mean = row
+                .iter()
+                .map(|g| f64::from(g.abs().max(1e-6)).ln())
+                .sum::<f64>()
+                / m as f64;
+            std::iter::repeat_n(log_mean.exp() as f32, grown_m)
         })
         .collect()
 }
@@ -421,6 +553,22 @@ mod tests {
                 Err(e) => assert!(e.to_string().contains("increasing"), "{e}"),
                 Ok(l) => panic!("{l:?} was taken"),
             }
+        }
+    }
+
+    #[test]
+    fn grown_tensors_keep_the_old_values_in_their_leading_block() {
+        // [2, 3] into [3, 4]: rows and columns appended, the fill kept where nothing lands.
+        let old = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let got = embed(&old, &[2, 3], vec![9.0; 12], &[3, 4]).unwrap();
+        let want = [1.0, 2.0, 3.0, 9.0, 4.0, 5.0, 6.0, 9.0, 9.0, 9.0, 9.0, 9.0];
+        assert_eq!(got, want);
+        assert!(embed(&old, &[2, 3], vec![0.0; 4], &[2, 2]).is_none());
+        assert!(embed(&old, &[6], vec![0.0; 12], &[3, 4]).is_none());
+        // New gain channels start at each level's geometric mean.
+        let gains = mean_gain_rows(&[1.0, 4.0, 2.0, 8.0], &[2, 2], &[2, 3]);
+        for (g, w) in gains.iter().zip([2.0, 2.0, 2.0, 4.0, 4.0, 4.0]) {
+            assert!((g - w).abs() < 1e-5, "{gains:?}");
         }
     }
 
