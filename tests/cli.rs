@@ -543,6 +543,36 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         &["--init-lambdas", "0.002,0.01,0.1", "--steps", "0"],
     );
     assert_fails_with(&o, "records");
+    // --architecture grows the model's latent by an appended group, and nothing else.
+    let wider = dir.path().join("wider.json");
+    std::fs::write(
+        &wider,
+        r#"{"transform_channels": 8, "latent_channels": 16, "hyper_channels": 8,
+            "groups": [2, 4, 6, 4], "quality_levels": 3}"#,
+    )
+    .unwrap();
+    let o = train_from(
+        "grown",
+        m,
+        &[
+            "--architecture",
+            wider.to_str().unwrap(),
+            "--crop",
+            "64",
+            "--steps",
+            "0",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grown = dir.path().join("grown/model.licm");
+    let o = lic(&["model", "--model", grown.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("M=16"),
+        "{}",
+        stderr(&o)
+    );
+    let o = train_from("not-grown", m, &["--architecture", "small", "--steps", "0"]);
+    assert_fails_with(&o, "only the latent can grow");
     // A checkpoint is not a deployable model.
     let o = train_from(
         "bad",
