@@ -7,7 +7,10 @@ A trained nonlinear transform does better than PCA at low rates, but at high rat
 unquantised latent's dimension bounds what the synthesis can give back; docs/MODEL.md quotes
 this script's output. Needs numpy and Pillow (`pip install numpy pillow`).
 
-    python3 scripts/linear-ceiling.py ../shared/datasets/train ../shared/datasets/kodak
+    python3 scripts/linear-ceiling.py ../shared/datasets/train ../shared/datasets/kodak [CROP]
+
+With CROP, each test image's centre CROP x CROP crop (as `lic train`'s validation and the
+`synthesis_ceiling` example cut it) instead of the whole image, and a line per image.
 """
 
 import glob
@@ -20,8 +23,11 @@ BLOCK = 16
 WIDTHS = [96, 128, 192, 256, 320]
 
 
-def blocks(path):
+def blocks(path, crop=None):
     a = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255
+    if crop:
+        top, left = (a.shape[0] - crop) // 2, (a.shape[1] - crop) // 2
+        a = a[top:top + crop, left:left + crop]
     h, w = a.shape[0] // BLOCK * BLOCK, a.shape[1] // BLOCK * BLOCK
     a = a[:h, :w].reshape(h // BLOCK, BLOCK, w // BLOCK, BLOCK, 3)
     return a.transpose(0, 2, 1, 3, 4).reshape(-1, BLOCK * BLOCK * 3)
@@ -29,6 +35,7 @@ def blocks(path):
 
 def main():
     train_dir, test_dir = sys.argv[1], sys.argv[2]
+    crop = int(sys.argv[3]) if len(sys.argv) > 3 else None
     train = sorted(glob.glob(f"{train_dir}/*.png"))[::3]
     x = np.concatenate([blocks(f) for f in train])
     mean = x.mean(0)
@@ -37,11 +44,13 @@ def main():
     print(f"PCA of {len(x)} blocks from {len(train)} training files")
     psnr = {k: [] for k in WIDTHS}
     for f in sorted(glob.glob(f"{test_dir}/*.png")):
-        b = blocks(f)
+        b = blocks(f, crop)
         for k in WIDTHS:
             p = vectors[:, :k]
             r = np.clip((b - mean) @ p @ p.T + mean, 0, 1)
             psnr[k].append(10 * np.log10(1 / ((r - b) ** 2).mean()))
+        if crop:
+            print(f"{f} centre {crop}: " + ", ".join(f"M {k} {psnr[k][-1]:.2f} dB" for k in WIDTHS))
     n = len(psnr[WIDTHS[0]])
     for k in WIDTHS:
         print(f"M {k:3}: mean PSNR {np.mean(psnr[k]):.2f} dB over {n} images "
