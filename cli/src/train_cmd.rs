@@ -158,19 +158,9 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
                         path.display()
                     );
                 }
+                // A wider --architecture is grown into (or refused) by `Trainer::from_model`.
                 let arch = match &args.architecture {
-                    Some(spec) => {
-                        let wider = architecture(spec)?;
-                        if wider != info.architecture {
-                            info.architecture.grows_into(&wider).map_err(|e| {
-                                anyhow::anyhow!(
-                                    "cannot grow {} into --architecture {spec}: {e}",
-                                    path.display()
-                                )
-                            })?;
-                        }
-                        wider
-                    }
+                    Some(spec) => architecture(spec)?,
                     None => info.architecture,
                 };
                 (arch, Some(lambdas))

@@ -351,6 +351,11 @@ impl Trainer {
     ) -> Result<Self> {
         let (info, mut params) = warm::model_parameters(file)?;
         let model_lambdas = model_lambdas(&info, stated_lambdas)?;
+        // Growth first: an architecture the model cannot grow into is the error to report,
+        // not the λ count that follows from it.
+        if info.architecture != config.architecture {
+            warm::check_growth(&info.architecture, &config.architecture)?;
+        }
         config.validate()?;
         if model_lambdas != config.lambdas {
             for part in ["gains.gain", "gains.inverse"] {

@@ -172,8 +172,7 @@ pub(crate) fn grow(
     to: &ModelConfig,
     fresh: Vec<(String, Vec<usize>, Vec<f32>)>,
 ) -> Result<HashMap<String, Vec<f32>>> {
-    from.grows_into(to)
-        .map_err(|e| Error::InvalidArgument(format!("cannot grow {from:?} into {to:?}: {e}")))?;
+    check_growth(from, to)?;
     let new_group = |name: &str| {
         name.strip_prefix("groups.")
             .and_then(|rest| rest.split('.').next())
@@ -224,6 +223,15 @@ pub(crate) fn grow(
         )));
     }
     Ok(grown)
+}
+
+/// [`ModelConfig::grows_into`] as this crate's error.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] saying why `from` does not grow into `to`.
+pub(crate) fn check_growth(from: &ModelConfig, to: &ModelConfig) -> Result<()> {
+    from.grows_into(to)
+        .map_err(|e| Error::InvalidArgument(format!("cannot grow {from:?} into {to:?}: {e}")))
 }
 
 /// `old` (row-major, `old_shape`) written over the leading block of `fill` (`shape`, same
