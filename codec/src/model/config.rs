@@ -44,9 +44,9 @@ impl ModelConfig {
     }
 
     /// [`Self::small`]'s transforms with the default architecture's latent (M 192, groups
-    /// 16, 16, 32, 64, 64): what `small` grows into ([`Self::grows_into`]). At high rates a
-    /// 128-channel latent, not the transforms' width, is the ceiling (docs/MODEL.md); the
-    /// 64 channels more cost about 4 kMAC per pixel.
+    /// 16, 16, 32, 64, 64): what `small` grows into ([`Self::grows_into`]). A 128-number
+    /// latent per 16x16 block bounds the quality at high rates (docs/MODEL.md); the 64
+    /// channels more cost 3.4 kMAC per decoded pixel.
     pub fn small_wide() -> Self {
         Self {
             latent_channels: 192,

@@ -353,39 +353,35 @@ impl Trainer {
         let model_lambdas = model_lambdas(&info, stated_lambdas)?;
         // Growth first: an architecture the model cannot grow into is the error to report,
         // not the λ count that follows from it.
-        if info.architecture != config.architecture {
-            warm::check_growth(&info.architecture, &config.architecture)?;
+        let grows = info.architecture != config.architecture;
+        if grows {
+            let (from, to) = (&info.architecture, &config.architecture);
+            from.grows_into(to).map_err(|e| {
+                Error::InvalidArgument(format!("cannot grow {from:?} into {to:?}: {e}"))
+            })?;
         }
         config.validate()?;
         if model_lambdas != config.lambdas {
             for part in ["gains.gain", "gains.inverse"] {
-                if let Some(table) = params.get_mut(part) {
+                if let Some((_, table)) = params.get_mut(part) {
                     *table = warm::remap_gains(table, &model_lambdas, &config.lambdas);
                 }
             }
         }
         let ad = device.clone().autodiff();
-        if info.architecture != config.architecture {
-            let old_shapes = named_parameters(&LicModel::new(&info.architecture, device))
-                .into_iter()
-                .map(|(name, shape, _)| (name, shape))
-                .collect();
+        if grows {
             let fresh =
                 named_parameters(&LicModel::seeded(&config.architecture, config.seed, device));
-            params = warm::grow(
-                &params,
-                &old_shapes,
-                &info.architecture,
-                &config.architecture,
-                fresh,
-            )?;
+            params = warm::grow(&params, &info.architecture, &config.architecture, fresh)?;
         }
         let model = load_parameters(
             LicModel::new(&config.architecture, &ad),
             &ad,
             |name, shape| -> Result<Option<Vec<f32>>> {
                 match params.get(name) {
-                    Some(v) if v.len() == shape.iter().product::<usize>() => Ok(Some(v.clone())),
+                    Some((_, v)) if v.len() == shape.iter().product::<usize>() => {
+                        Ok(Some(v.clone()))
+                    }
                     _ => Err(Error::InvalidModel(format!(
                         "parameter `{name}` {shape:?} is missing from the model file"
                     ))),

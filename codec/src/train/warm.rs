@@ -18,9 +18,12 @@ use crate::export::{FLOAT_PARTS, ModelInfo, increasing_positive};
 use crate::int::{FRAC_BITS, MAX_SHIFT, Z_TABLES, integer_layers, tables_from_i32};
 use crate::model::{LATENT_LOG2_SCALE_RANGE, ModelConfig, PRIOR_SCALE_RANGE, channel_table};
 
-/// The model's name and architecture, and its parameters by name (the names of
-/// [`crate::model::named_parameters`]).
-pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<String, Vec<f32>>)> {
+/// Float parameters by name (the names of [`crate::model::named_parameters`]): shape and
+/// row-major values.
+pub(crate) type Parameters = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// The model's name and architecture, and its parameters.
+pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameters)> {
     let info: ModelInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
         Error::InvalidModel(format!(
             "not a deployable lic model (a checkpoint goes with --resume): {e}"
@@ -31,7 +34,9 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
     let mut params = HashMap::new();
     for (name, tensor) in file.tensors() {
         if FLOAT_PARTS.iter().any(|p| name.starts_with(p)) {
-            params.insert(name.to_owned(), file.f32(name, tensor.shape())?.to_vec());
+            let shape = tensor.shape().to_vec();
+            let values = file.f32(name, &shape)?.to_vec();
+            params.insert(name.to_owned(), (shape, values));
         }
     }
     for (name, shape, transposed, _) in integer_layers(config) {
@@ -62,8 +67,8 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
             .zip(shift)
             .map(|(&v, &s)| (f64::from(v) / f64::from(1u32 << (s as u32 + FRAC_BITS))) as f32)
             .collect();
-        params.insert(format!("{name}.weight"), w);
-        params.insert(format!("{name}.bias"), b);
+        params.insert(format!("{name}.weight"), (shape.to_vec(), w));
+        params.insert(format!("{name}.bias"), (vec![cout], b));
     }
     let z = config.hyper_channels;
     let Some(lic_models::Tensor::I32 { data, .. }) = file.get(Z_TABLES) else {
@@ -72,8 +77,8 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, HashMap<S
     let tables = tables_from_i32(data, z).map_err(Error::InvalidModel)?;
     let (location, log2_scale): (Vec<f32>, Vec<f32>) =
         tables.tables().iter().map(fit_prior).unzip();
-    params.insert("prior.location".into(), location);
-    params.insert("prior.log2_scale".into(), log2_scale);
+    params.insert("prior.location".into(), (vec![z], location));
+    params.insert("prior.log2_scale".into(), (vec![z], log2_scale));
     Ok((info, params))
 }
 
@@ -143,9 +148,9 @@ pub(crate) fn remap_gains(table: &[f32], from: &[f64], to: &[f64]) -> Vec<f32> {
 /// yet inside [`LATENT_LOG2_SCALE_RANGE`], where the scale still gets a gradient.
 const NEW_GROUP_LOG2_SCALE: f32 = LATENT_LOG2_SCALE_RANGE.0 + 0.25;
 
-/// The parameters of a model of architecture `from` (by name, as [`model_parameters`] gives
-/// them; their shapes `old_shapes`) embedded in the wider architecture `to`, which appends
-/// channel groups to the latent ([`ModelConfig::grows_into`]). `fresh` are the parameters
+/// The parameters of a model of architecture `from` (as [`model_parameters`] gives them)
+/// embedded in the wider architecture `to`, which appends channel groups to the latent
+/// (the caller has checked [`ModelConfig::grows_into`]). `fresh` are the parameters
 /// of a seeded model of architecture `to`: the grown model starts as the original, coding
 /// every image as it did (its new latent channels zero and nearly free), and training opens
 /// the new channels where they pay.
@@ -163,16 +168,13 @@ const NEW_GROUP_LOG2_SCALE: f32 = LATENT_LOG2_SCALE_RANGE.0 + 0.25;
 /// on both sides of a channel would be a saddle that training never leaves).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if `from` does not grow into `to`,
 /// [`Error::InvalidModel`] if the parameters do not match `from`.
 pub(crate) fn grow(
-    old: &HashMap<String, Vec<f32>>,
-    old_shapes: &HashMap<String, Vec<usize>>,
+    old: &Parameters,
     from: &ModelConfig,
     to: &ModelConfig,
     fresh: Vec<(String, Vec<usize>, Vec<f32>)>,
-) -> Result<HashMap<String, Vec<f32>>> {
-    check_growth(from, to)?;
+) -> Result<Parameters> {
     let new_group = |name: &str| {
         name.strip_prefix("groups.")
             .and_then(|rest| rest.split('.').next())
@@ -181,9 +183,9 @@ pub(crate) fn grow(
     };
     let mut grown = HashMap::with_capacity(fresh.len());
     for (name, shape, values) in fresh {
-        let values = match (old.get(&name), old_shapes.get(&name)) {
-            (Some(v), Some(old_shape)) if *old_shape == shape => v.clone(),
-            (Some(v), Some(old_shape)) => {
+        let values = match old.get(&name) {
+            Some((old_shape, v)) if *old_shape == shape => v.clone(),
+            Some((old_shape, v)) => {
                 let fill = if name.starts_with("analysis.") || name.starts_with("hyper_analysis.") {
                     vec![0.0; values.len()]
                 } else if name.starts_with("gains.") {
@@ -215,7 +217,7 @@ pub(crate) fn grow(
                 )));
             }
         };
-        grown.insert(name, values);
+        grown.insert(name, (shape, values));
     }
     if let Some(unused) = old.keys().find(|k| !grown.contains_key(*k)) {
         return Err(Error::InvalidModel(format!(
@@ -223,15 +225,6 @@ pub(crate) fn grow(
         )));
     }
     Ok(grown)
-}
-
-/// [`ModelConfig::grows_into`] as this crate's error.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] saying why `from` does not grow into `to`.
-pub(crate) fn check_growth(from: &ModelConfig, to: &ModelConfig) -> Result<()> {
-    from.grows_into(to)
-        .map_err(|e| Error::InvalidArgument(format!("cannot grow {from:?} into {to:?}: {e}")))
 }
 
 /// `old` (row-major, `old_shape`) written over the leading block of `fill` (`shape`, same
