@@ -104,20 +104,74 @@ pub fn encode_with_latent(model: &Model, image: &Image, q: f32) -> Result<(Vec<u
     encode_inner(model, image, q).map(|(bytes, _, latent)| (bytes, latent))
 }
 
-fn encode_inner(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timings, IntMap)> {
+/// What the analysis gives the coder: `y` (gain applied) and `z` (unrounded), row-major
+/// `[1, C, h, w]` each with its `[C, h, w]`. Encoder-side refinement ([`crate::refine`])
+/// replaces them with latents of its own before coding.
+#[derive(Debug, Clone)]
+pub(crate) struct Latents {
+    pub y: Vec<f32>,
+    pub y_dims: [usize; 3],
+    pub z: Vec<f32>,
+    pub z_dims: [usize; 3],
+}
+
+/// The quality stored in the header for `q`, and the quality the codec then works at.
+pub(crate) fn stored_quality(q: f32) -> Result<(u16, f32)> {
     let quality_x100 = quality_x100(q)?;
-    let q = f32::from(quality_x100) / 100.0;
-    let mut timings = Timings::default();
-    let t = Instant::now();
+    Ok((quality_x100, f32::from(quality_x100) / 100.0))
+}
+
+/// The analysis and hyper-analysis of `image` at quality `q`.
+pub(crate) fn analyse(model: &Model, image: &Image, q: f32) -> Result<Latents> {
     let x = image_tensor(image, model.device());
     let y = model.analysis.forward(x) * channel_vector(&model.gains_at(q), model);
     let z = model.hyper_analysis.forward(y.clone());
     let [_, m, h, w] = y.dims();
     let [_, zc, zh, zw] = z.dims();
-    let y = to_vec(y)?;
-    let z = to_vec(z)?;
-    timings.transforms += t.elapsed();
+    Ok(Latents {
+        y: to_vec(y)?,
+        y_dims: [m, h, w],
+        z: to_vec(z)?,
+        z_dims: [zc, zh, zw],
+    })
+}
 
+fn encode_inner(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timings, IntMap)> {
+    let (quality_x100, q) = stored_quality(q)?;
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    let latents = analyse(model, image, q)?;
+    timings.transforms += t.elapsed();
+    code_latents(model, image, quality_x100, &latents, timings)
+}
+
+/// Codes `latents` of `image` into a `.lic` file at the stored quality `quality_x100`.
+pub(crate) fn code_latents(
+    model: &Model,
+    image: &Image,
+    quality_x100: u16,
+    latents: &Latents,
+    mut timings: Timings,
+) -> Result<(Vec<u8>, Timings, IntMap)> {
+    let ([m, h, w], [zc, zh, zw]) = (latents.y_dims, latents.z_dims);
+    let (y, z) = (&latents.y, &latents.z);
+    let expected = (
+        model.config().latent_channels,
+        padded(image.height()) / LATENT_STRIDE,
+        padded(image.width()) / LATENT_STRIDE,
+    );
+    if (m, h, w) != expected
+        || (zc, zh, zw) != (model.config().hyper_channels, h / 4, w / 4)
+        || y.len() != m * h * w
+        || z.len() != zc * zh * zw
+    {
+        return Err(Error::Mismatch(format!(
+            "latents [{m}, {h}, {w}] and [{zc}, {zh}, {zw}] do not fit the model and a \
+             {}x{} image",
+            image.width(),
+            image.height()
+        )));
+    }
     let t = Instant::now();
     let z_symbols = IntMap {
         c: zc,
@@ -136,14 +190,13 @@ fn encode_inner(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timing
     timings.entropy_params += t.elapsed();
 
     let mut coder = Encoder {
-        y: &y,
+        y,
         plane: h * w,
         stream: None,
         sections: Vec::new(),
     };
     let mut lt = LatentTimings::default();
     let y_hat = code_latent(&model.entropy, &psi, &mut coder, &mut lt)?;
-    debug_assert_eq!(m, model.config().latent_channels);
     timings.entropy_params += lt.entropy_params;
     timings.rans += lt.coding;
 

@@ -35,6 +35,8 @@ mod latent;
 pub mod metrics;
 pub mod model;
 mod picture;
+#[cfg(feature = "train")]
+pub mod refine;
 mod runtime;
 #[cfg(feature = "train")]
 pub mod train;
@@ -49,7 +51,7 @@ pub use export::{ModelInfo, export};
 pub use latent::SYMBOL_LIMIT;
 pub use lic_entropy as entropy;
 pub use lic_entropy::{ColorFormat, Limits};
-pub use lic_models::ModelFile;
+pub use lic_models::{ModelFile, default_model_bytes};
 pub use picture::{Image, ImageFormat};
 #[cfg(feature = "wgpu")]
 pub use runtime::wgpu_device;

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::codec_cmd::ModelArgs;
+use crate::codec_cmd::{Encoder, ModelArgs, RefineArgs};
 use crate::io::{check_output, write_output};
 use crate::out;
 use external::External;
@@ -139,6 +139,8 @@ pub struct EvalArgs {
     #[arg(long)]
     force: bool,
     #[command(flatten)]
+    refine: RefineArgs,
+    #[command(flatten)]
     model: ModelArgs,
 }
 
@@ -234,9 +236,11 @@ fn as_rgb(image: &Image) -> Result<Image> {
     })
 }
 
-fn run_lic(model: &Model, name: &str, image: &Image, q: f32) -> Result<Row> {
+fn run_lic(model: &Model, encoder: &Encoder, name: &str, image: &Image, q: f32) -> Result<Row> {
     let t = Instant::now();
-    let bytes = encode(model, image, q).with_context(|| format!("{name}: lic encode"))?;
+    let (bytes, _) = encoder
+        .encode(model, image, q)
+        .with_context(|| format!("{name}: lic encode"))?;
     let enc = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let back =
@@ -494,10 +498,13 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         })
         .collect::<Result<_>>()?;
 
-    let model = if args.codec.contains(&Codec::Lic) {
-        Some(args.model.load()?)
+    let (model, encoder) = if args.codec.contains(&Codec::Lic) {
+        (
+            Some(args.model.load()?),
+            Some(Encoder::new(&args.refine, &args.model)?),
+        )
     } else {
-        None
+        (None, None)
     };
     // The float path: the checkpoint's float weights and their own export.
     let float = if args.codec.contains(&Codec::LicFloat) {
@@ -604,10 +611,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             // The model already uses every core for each image: images one after the other.
             Codec::Lic => {
                 let model = model.as_ref().context("no model loaded")?;
+                let encoder = encoder.as_ref().context("no encoder")?;
                 let mut rows = Vec::new();
                 for (name, image) in &images {
                     for &q in &lic_qualities {
-                        rows.push(run_lic(model, name, image, q)?);
+                        rows.push(run_lic(model, encoder, name, image, q)?);
                         bar.inc(1);
                     }
                 }
@@ -643,10 +651,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                     _ => float.as_ref().map(|(_, m)| m),
                 }
                 .context("no model loaded")?;
-                let path = if codec == Codec::Lic {
-                    ""
-                } else {
-                    ", float path"
+                let steps = encoder.as_ref().map_or(0, Encoder::refine_steps);
+                let path = match codec {
+                    Codec::Lic if steps > 0 => format!(", refined {steps} steps"),
+                    Codec::Lic => String::new(),
+                    _ => ", float path".to_owned(),
                 };
                 (
                     format!("lic ({}{path})", m.info().name),
@@ -674,6 +683,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         "commit": git_commit(),
         "lic_version": env!("CARGO_PKG_VERSION"),
         "model": model.as_ref().map(|m| json!({"name": m.info().name, "fingerprint": m.fingerprint().to_string()})),
+        "refine": encoder.as_ref().and_then(Encoder::options).map(|o| json!({"steps": o.steps, "learning_rate": o.learning_rate})),
         "images": images.len(),
         "inputs": args.inputs,
     });

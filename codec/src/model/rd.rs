@@ -104,11 +104,25 @@ impl LicModel {
     /// # Panics
     /// If `level` is not below the model's quality levels.
     pub fn forward_rd(&self, x: Tensor<4>, level: usize, quant: Quantization<'_>) -> RdOutput {
-        let device = x.device();
-        let [b, _, hx, wx] = x.dims();
         let y = self.analysis.forward(x) * Self::gain_row(self.gains.gain.val(), level);
         let z = self.hyper_analysis.forward(y.clone());
-        let [_, m, h, w] = y.dims();
+        let inverse = Self::gain_row(self.gains.inverse.val(), level);
+        self.forward_rd_latents(y, z, inverse, quant)
+    }
+
+    /// The codec from the latents on: `y` (`[B, M, H/16, W/16]`, gain applied) and `z`
+    /// (`[B, Z, H/64, W/64]`, as `h_a` would give them, unrounded) coded as in
+    /// [`Self::forward_rd`], the synthesis seeing `ŷ · inverse_gain` (`[1, M, 1, 1]`).
+    /// Encoder-side refinement optimises `y` and `z` through this ([`crate::refine`]).
+    pub fn forward_rd_latents(
+        &self,
+        y: Tensor<4>,
+        z: Tensor<4>,
+        inverse_gain: Tensor<4>,
+        quant: Quantization<'_>,
+    ) -> RdOutput {
+        let device = y.device();
+        let [b, m, h, w] = y.dims();
         let [_, zc, _, _] = z.dims();
         // Noise is drawn y first, then z, so a seed fixes both.
         let (y_noise, z_noise) = match quant {
@@ -172,12 +186,12 @@ impl LicModel {
             offset += c;
         }
         debug_assert_eq!(offset, m);
-        let y_hat = Tensor::cat(y_hat, 1) * Self::gain_row(self.gains.inverse.val(), level);
+        let y_hat = Tensor::cat(y_hat, 1) * inverse_gain;
         RdOutput {
             x_hat: self.synthesis.forward(y_hat),
             y_bits,
             z_bits,
-            pixels: b * hx * wx,
+            pixels: b * h * w * 256,
         }
     }
 }

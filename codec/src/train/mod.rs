@@ -18,7 +18,7 @@
 
 mod data;
 mod run;
-mod warm;
+pub(crate) mod warm;
 
 use std::path::{Path, PathBuf};
 
@@ -374,20 +374,7 @@ impl Trainer {
                 named_parameters(&LicModel::seeded(&config.architecture, config.seed, device));
             params = warm::grow(&params, &info.architecture, &config.architecture, fresh)?;
         }
-        let model = load_parameters(
-            LicModel::new(&config.architecture, &ad),
-            &ad,
-            |name, shape| -> Result<Option<Vec<f32>>> {
-                match params.get(name) {
-                    Some((_, v)) if v.len() == shape.iter().product::<usize>() => {
-                        Ok(Some(v.clone()))
-                    }
-                    _ => Err(Error::InvalidModel(format!(
-                        "parameter `{name}` {shape:?} is missing from the model file"
-                    ))),
-                }
-            },
-        )?;
+        let model = warm::load_model(&params, &config.architecture, &ad)?;
         Ok(Self::with_model(
             config,
             TrainState::default(),

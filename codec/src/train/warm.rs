@@ -16,7 +16,12 @@ use lic_models::ModelFile;
 use crate::error::{Error, Result};
 use crate::export::{FLOAT_PARTS, ModelInfo, increasing_positive};
 use crate::int::{FRAC_BITS, MAX_SHIFT, Z_TABLES, integer_layers, tables_from_i32};
-use crate::model::{LATENT_LOG2_SCALE_RANGE, ModelConfig, PRIOR_SCALE_RANGE, channel_table};
+use burn::tensor::Device;
+
+use crate::model::{
+    LATENT_LOG2_SCALE_RANGE, LicModel, ModelConfig, PRIOR_SCALE_RANGE, channel_table,
+    load_parameters,
+};
 
 /// Float parameters by name (the names of [`crate::model::named_parameters`]): shape and
 /// row-major values.
@@ -80,6 +85,29 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameter
     params.insert("prior.location".into(), (vec![z], location));
     params.insert("prior.log2_scale".into(), (vec![z], log2_scale));
     Ok((info, params))
+}
+
+/// The float model of `config` on `device` with every parameter taken from `params`.
+///
+/// # Errors
+/// [`Error::InvalidModel`] if a parameter is missing or has another size.
+pub(crate) fn load_model(
+    params: &Parameters,
+    config: &ModelConfig,
+    device: &Device,
+) -> Result<LicModel> {
+    load_parameters(
+        LicModel::new(config, device),
+        device,
+        |name, shape| -> Result<Option<Vec<f32>>> {
+            match params.get(name) {
+                Some((_, v)) if v.len() == shape.iter().product::<usize>() => Ok(Some(v.clone())),
+                _ => Err(Error::InvalidModel(format!(
+                    "parameter `{name}` {shape:?} is missing from the model file"
+                ))),
+            }
+        },
+    )
 }
 
 /// The λ set a model's quality levels were trained at: the one its file records, or, for a

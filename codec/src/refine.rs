@@ -1,0 +1,281 @@
+//! Encoder-side latent refinement: after the analysis, the encoder improves the latents of
+//! the one image it codes by gradient descent on that image's own rate-distortion cost,
+//! through the decoder's networks (Campos et al. 2019, "Content adaptive optimization for
+//! neural image compression"; Yang et al. 2020, "Improving inference for neural image
+//! compression", who name the gap it closes the *amortization gap*).
+//!
+//! The decoder is untouched and the bitstream is the same format: the refined `y` and `z` are
+//! coded by the same integer entropy path as the analysis' would be ([`crate::encode`]), so
+//! every decoder reads the file as it reads any other. Only encoding gets slower (one
+//! forward and backward pass of the entropy model and the synthesis per step).
+//!
+//! What differs from the papers: they run hundreds to thousands of steps with annealed soft
+//! rounding; lic runs a few dozen with straight-through rounding, the quantisation proxy
+//! whose forward value *is* the rounded latent. So each step's loss is the float model's
+//! estimate of the real cost of coding the current latents, and the encoder keeps the best
+//! iterate it saw, the analysis' own latents (step 0) included: by that estimate refinement
+//! never makes a file worse.
+
+use std::time::{Duration, Instant};
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+use lic_entropy::Fingerprint;
+use lic_models::ModelFile;
+
+use crate::codec::{Latents, Timings, analyse, code_latents, image_tensor, stored_quality, to_vec};
+use crate::error::{Error, Result};
+use crate::model::{LicModel, Quantization, RdOutput, SplitMix64, quality_position};
+use crate::picture::Image;
+use crate::runtime::Model;
+use crate::train::model_lambdas;
+use crate::train::warm;
+
+/// How hard the encoder works on each image's latents.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefineOptions {
+    /// Gradient steps; 0 codes the analysis' latents as they are.
+    pub steps: usize,
+    /// Adam's learning rate in units of the latent before its gain: at quality `q` the
+    /// step in quantisation bins is this times the geometric mean of `q`'s gains (0.14 at
+    /// q 0 to 5.5 at q 100 for lic-small-v14), so one rate suits every quality. It decays
+    /// linearly to zero over the steps.
+    pub learning_rate: f32,
+}
+
+impl RefineOptions {
+    /// The learning rate measured best on held-out training files (docs/RESULTS.md).
+    pub const LEARNING_RATE: f32 = 0.07;
+}
+
+impl Default for RefineOptions {
+    /// 0 steps (no refinement) at [`Self::LEARNING_RATE`].
+    fn default() -> Self {
+        Self {
+            steps: 0,
+            learning_rate: Self::LEARNING_RATE,
+        }
+    }
+}
+
+/// What refinement did to one image, by the float model's estimate (bits per pixel of the
+/// image, MSE on the 0..1 scale, and `bpp + λ · 255² · MSE`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefineReport {
+    /// The distortion weight of the coded quality (interpolated between trained levels).
+    pub lambda: f64,
+    /// `(bpp, mse, loss)` of the analysis' latents.
+    pub initial: (f64, f64, f64),
+    /// `(bpp, mse, loss)` of the latents coded.
+    pub coded: (f64, f64, f64),
+    /// The step whose latents were coded (0: the analysis' own).
+    pub best_step: usize,
+    /// Time spent refining.
+    pub elapsed: Duration,
+}
+
+/// The float networks that refinement differentiates through, for one model.
+#[derive(Debug)]
+pub struct Refiner {
+    fingerprint: Fingerprint,
+    model: LicModel,
+    lambdas: Vec<f64>,
+    device: Device,
+}
+
+impl Refiner {
+    /// The float networks of a deployable model file (the integer entropy networks
+    /// dequantised, as `lic train --init` rebuilds them) on the autodiff form of `device`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] if the file is not a deployable lic model.
+    pub fn from_file(file: &ModelFile, device: &Device) -> Result<Self> {
+        let (info, params) = warm::model_parameters(file)?;
+        let lambdas = model_lambdas(&info, None)?;
+        let device = device.clone().autodiff();
+        let model = warm::load_model(&params, &info.architecture, &device)?.no_grad();
+        Ok(Self {
+            fingerprint: file.fingerprint(),
+            model,
+            lambdas,
+            device,
+        })
+    }
+
+    /// The distortion weight at quality `q`: the trained levels' λ, interpolated
+    /// geometrically as the gains are.
+    pub fn lambda_at(&self, q: f32) -> f64 {
+        let (i, a) = quality_position(q, self.lambdas.len());
+        match self.lambdas.get(i + 1) {
+            Some(&hi) => {
+                (self.lambdas[i].ln() * (1.0 - f64::from(a)) + hi.ln() * f64::from(a)).exp()
+            }
+            None => self.lambdas[i],
+        }
+    }
+
+    /// Refines the analysis' latents of `image` at quality `q` (already the stored quality).
+    fn refine(
+        &self,
+        model: &Model,
+        image: &Image,
+        q: f32,
+        options: &RefineOptions,
+    ) -> Result<(Latents, RefineReport)> {
+        let start = Instant::now();
+        let mut latents = analyse(model, image, q)?;
+        let lambda = self.lambda_at(q);
+        let device = &self.device;
+        let x = image_tensor(image, device);
+        let [_, _, ph, pw] = x.dims();
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let mask: Vec<f32> = (0..ph * pw)
+            .map(|i| if i / pw < h && i % pw < w { 1.0 } else { 0.0 })
+            .collect();
+        let mask = Tensor::<4>::from_data(TensorData::new(mask, [1, 1, ph, pw]), device);
+        let gains = model.gains_at(q);
+        let mean_gain =
+            (gains.iter().map(|v| f64::from(*v).ln()).sum::<f64>() / gains.len() as f64).exp();
+        let inverse = model.inverse_gains_at(q);
+        let m = inverse.len();
+        let inverse = Tensor::<4>::from_data(TensorData::new(inverse, [1, m, 1, 1]), device);
+        let pixels = (w * h) as f64;
+        let weight = lambda * 255.0 * 255.0;
+        let shape = |d: [usize; 3]| [1, d[0], d[1], d[2]];
+        let (y_shape, z_shape) = (shape(latents.y_dims), shape(latents.z_dims));
+
+        let mut y = latents.y.clone();
+        let mut z = latents.z.clone();
+        let mut adam = [Adam::new(y.len()), Adam::new(z.len())];
+        let mut initial = (0.0, 0.0, f64::INFINITY);
+        let mut coded = initial;
+        let mut best_step = 0;
+        let mut rng = SplitMix64(0x5245_4649_4e45); // "REFINE"
+        let cost = |out: RdOutput| {
+            let squared = (out.x_hat.clamp(0.0, 1.0) - x.clone()).square() * mask.clone();
+            let mse = squared.sum() / (3.0 * pixels) as f32;
+            let bpp = (out.y_bits + out.z_bits) / pixels as f32;
+            let loss = bpp.clone() + mse.clone() * weight as f32;
+            (bpp, mse, loss)
+        };
+        let value = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
+        for step in 0..=options.steps {
+            let yt = Tensor::<4>::from_data(TensorData::new(y.clone(), y_shape), device);
+            let zt = Tensor::<4>::from_data(TensorData::new(z.clone(), z_shape), device);
+            let (bpp, mse, loss) = cost(self.model.forward_rd_latents(
+                yt.clone(),
+                zt.clone(),
+                inverse.clone(),
+                Quantization::Round,
+            ));
+            let now = (value(bpp), value(mse), value(loss.clone()));
+            if !now.2.is_finite() {
+                break;
+            }
+            if step == 0 {
+                initial = now;
+            }
+            if now.2 < coded.2 {
+                coded = now;
+                best_step = step;
+                latents.y.clone_from(&y);
+                latents.z.clone_from(&z);
+            }
+            if step == options.steps {
+                break;
+            }
+            // The gradient: the training proxy (noise for the rates, straight-through
+            // rounding for the synthesis), whose rate term is smooth where rounding's is flat.
+            let (yt, zt) = (yt.require_grad(), zt.require_grad());
+            let (_, _, loss) = cost(self.model.forward_rd_latents(
+                yt.clone(),
+                zt.clone(),
+                inverse.clone(),
+                Quantization::Noise(&mut rng),
+            ));
+            let grads = loss.backward();
+            let gradient = |t: &Tensor<4>| -> Result<Vec<f32>> {
+                let g = t.grad(&grads).ok_or_else(|| {
+                    Error::Backend("refinement: the latents have no gradient".into())
+                })?;
+                to_vec(g)
+            };
+            let lr = options.learning_rate
+                * mean_gain as f32
+                * (1.0 - step as f32 / options.steps as f32);
+            adam[0].step(&mut y, &gradient(&yt)?, lr);
+            adam[1].step(&mut z, &gradient(&zt)?, lr);
+        }
+        Ok((
+            latents,
+            RefineReport {
+                lambda,
+                initial,
+                coded,
+                best_step,
+                elapsed: start.elapsed(),
+            },
+        ))
+    }
+}
+
+/// Adam (Kingma & Ba 2015) on one flat vector.
+struct Adam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    t: i32,
+}
+
+impl Adam {
+    fn new(n: usize) -> Self {
+        Self {
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            t: 0,
+        }
+    }
+
+    fn step(&mut self, x: &mut [f32], g: &[f32], lr: f32) {
+        const B1: f32 = 0.9;
+        const B2: f32 = 0.999;
+        self.t += 1;
+        let (c1, c2) = (1.0 - B1.powi(self.t), 1.0 - B2.powi(self.t));
+        // Adam's ε at the gradient's RMS over the whole tensor, not a tiny constant: an
+        // element whose gradient is far below its peers' barely moves, where plain Adam would
+        // step every element by about the learning rate (and at low rates flip the symbols
+        // of latents that carry nothing).
+        let mean_square = g.iter().map(|g| f64::from(g * g)).sum::<f64>() / g.len().max(1) as f64;
+        let eps = mean_square.sqrt() as f32 + 1e-12;
+        for (((x, &g), m), v) in x.iter_mut().zip(g).zip(&mut self.m).zip(&mut self.v) {
+            *m = B1 * *m + (1.0 - B1) * g;
+            *v = B2 * *v + (1.0 - B2) * g * g;
+            *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+        }
+    }
+}
+
+/// Encodes `image` at quality `q` like [`crate::encode`], with its latents refined first
+/// (`options.steps` gradient steps; 0 gives [`crate::encode`]'s bytes).
+///
+/// # Errors
+/// As [`crate::encode`]; [`Error::Mismatch`] if `refiner` was built from another model
+/// than `model`.
+pub fn encode_refined(
+    model: &Model,
+    refiner: &Refiner,
+    image: &Image,
+    q: f32,
+    options: &RefineOptions,
+) -> Result<(Vec<u8>, RefineReport)> {
+    if refiner.fingerprint != model.fingerprint() {
+        return Err(Error::Mismatch(format!(
+            "the refiner is for model {}, the encoder's model is {}",
+            refiner.fingerprint,
+            model.fingerprint()
+        )));
+    }
+    let (quality_x100, q) = stored_quality(q)?;
+    let (latents, report) = refiner.refine(model, image, q, options)?;
+    let (bytes, _, _) = code_latents(model, image, quality_x100, &latents, Timings::default())?;
+    Ok((bytes, report))
+}
