@@ -182,6 +182,51 @@ fn encode_then_decode_round_trips_an_image() {
 }
 
 #[test]
+fn refined_encodes_are_smaller_and_decode_with_the_plain_decoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, refined) = (dir.path().join("p.lic"), dir.path().join("r.lic"));
+    let (p, r) = (plain.to_str().unwrap(), refined.to_str().unwrap());
+    let image = asset("kodim23_crop.png");
+    let o = lic(&["encode", &image, "-o", p, "-q", "100"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lic(&[
+        "encode",
+        &image,
+        "-o",
+        r,
+        "-q",
+        "100",
+        "--refine",
+        "6",
+        "--metrics",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("refinement"), "{}", stderr(&o));
+    let size = |f: &Path| std::fs::metadata(f).unwrap().len();
+    assert!(
+        size(&refined) < size(&plain),
+        "{} vs {}",
+        size(&refined),
+        size(&plain)
+    );
+    let png = dir.path().join("r.png");
+    let o = lic(&["decode", r, "-o", png.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lic(&[
+        "encode",
+        &image,
+        "-o",
+        r,
+        "--force",
+        "--refine",
+        "2",
+        "--refine-lr",
+        "0",
+    ]);
+    assert_fails_with(&o, "outside (0, 10]");
+}
+
+#[test]
 fn outputs_are_never_overwritten_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("taken.lic");

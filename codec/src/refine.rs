@@ -258,7 +258,7 @@ impl Adam {
 /// (`options.steps` gradient steps; 0 gives [`crate::encode`]'s bytes).
 ///
 /// # Errors
-/// As [`crate::encode`]; [`Error::Mismatch`] if `refiner` was built from another model
+/// As [`crate::encode`]; [`Error::InvalidArgument`] if `refiner` was built from another model
 /// than `model`.
 pub fn encode_refined(
     model: &Model,
@@ -268,7 +268,7 @@ pub fn encode_refined(
     options: &RefineOptions,
 ) -> Result<(Vec<u8>, RefineReport)> {
     if refiner.fingerprint != model.fingerprint() {
-        return Err(Error::Mismatch(format!(
+        return Err(Error::InvalidArgument(format!(
             "the refiner is for model {}, the encoder's model is {}",
             refiner.fingerprint,
             model.fingerprint()
