@@ -106,3 +106,40 @@ fn lambda_follows_the_trained_levels_geometrically() {
     );
     assert!(refiner.lambda_at(100.0) > refiner.lambda_at(80.0));
 }
+
+/// The same code path on wgpu (lavapipe in CI: a tiny model on a 64×64 image): refinement runs
+/// there and its file decodes on the CPU.
+#[cfg(feature = "wgpu")]
+#[test]
+fn refinement_runs_on_wgpu_and_its_file_decodes_on_the_cpu() {
+    use lic_codec::model::{LicModel, ModelConfig};
+    let (gpu, cpu) = (lic_codec::wgpu_device().unwrap(), Device::flex());
+    let architecture = ModelConfig::tiny();
+    let file = lic_codec::export(
+        &LicModel::seeded(&architecture, 7, &cpu),
+        &lic_codec::ModelInfo {
+            name: "tiny-refine".into(),
+            architecture,
+            lambdas: None,
+        },
+    )
+    .unwrap();
+    let on_gpu = Model::from_file(&file, &gpu).unwrap();
+    let refiner = Refiner::from_file(&file, &gpu).unwrap();
+    let image =
+        Image::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/kodim08_gray64.png"))
+            .unwrap();
+    let options = RefineOptions {
+        steps: 2,
+        ..RefineOptions::default()
+    };
+    let (bytes, report) = encode_refined(&on_gpu, &refiner, &image, 60.0, &options).unwrap();
+    assert!(report.initial.2.is_finite() && report.coded.2 <= report.initial.2);
+    let back = decode(
+        &Model::from_file(&file, &cpu).unwrap(),
+        &bytes,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!((back.width(), back.height()), (64, 64));
+}
