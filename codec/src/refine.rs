@@ -6,15 +6,18 @@
 //!
 //! The decoder is untouched and the bitstream is the same format: the refined `y` and `z` are
 //! coded by the same integer entropy path as the analysis' would be ([`crate::encode`]), so
-//! every decoder reads the file as it reads any other. Only encoding gets slower (one
-//! forward and backward pass of the entropy model and the synthesis per step).
+//! every decoder reads the file as it reads any other. Only encoding gets slower (per step,
+//! one forward and backward pass of the entropy model and the synthesis, and one forward pass
+//! with real rounding).
 //!
-//! What differs from the papers: they run hundreds to thousands of steps with annealed soft
-//! rounding; lic runs a few dozen with straight-through rounding, the quantisation proxy
-//! whose forward value *is* the rounded latent. So each step's loss is the float model's
-//! estimate of the real cost of coding the current latents, and the encoder keeps the best
-//! iterate it saw, the analysis' own latents (step 0) included: by that estimate refinement
-//! never makes a file worse.
+//! What differs from the papers: they run hundreds to thousands of steps, Yang et al. with
+//! annealed soft rounding; lic runs a few dozen. The gradient comes from the training proxy
+//! (uniform noise in the rates, straight-through rounding for what the synthesis and the
+//! contexts see), and every step also measures the current latents with real rounding, the
+//! float model's estimate of the real cost of coding them. The encoder keeps the best iterate
+//! it measured, the analysis' own latents (step 0) included: by that estimate refinement never
+//! makes a file worse. The learning rate scales with the quality's gains, and Adam's ε with the
+//! gradient's RMS (docs/MODEL.md says why).
 
 use std::time::{Duration, Instant};
 
