@@ -18,6 +18,15 @@ fn default_file() -> ModelFile {
     ModelFile::from_bytes(default_model_bytes().expect("an embedded model")).unwrap()
 }
 
+/// The embedded model, loaded for coding and for refinement, on the CPU.
+fn default_model_and_refiner() -> (Model, Refiner) {
+    let (dev, file) = (Device::flex(), default_file());
+    (
+        Model::from_file(&file, &dev).unwrap(),
+        Refiner::from_file(&file, &dev).unwrap(),
+    )
+}
+
 /// The real cost `bpp + λ · 255² · MSE` of a file and its decoded image.
 fn rd_cost(bytes: &[u8], back: &Image, image: &Image, lambda: f64) -> f64 {
     let pixels = f64::from(image.width() * image.height());
@@ -27,10 +36,7 @@ fn rd_cost(bytes: &[u8], back: &Image, image: &Image, lambda: f64) -> f64 {
 
 #[test]
 fn refined_files_decode_and_cost_less_than_the_analysis_latents() {
-    let dev = Device::flex();
-    let file = default_file();
-    let model = Model::from_file(&file, &dev).unwrap();
-    let refiner = Refiner::from_file(&file, &dev).unwrap();
+    let (model, refiner) = default_model_and_refiner();
     let image = crop();
     for q in [0.0, 100.0] {
         let options = RefineOptions {
@@ -64,10 +70,7 @@ fn refined_files_decode_and_cost_less_than_the_analysis_latents() {
 
 #[test]
 fn no_steps_codes_the_plain_encoders_bytes() {
-    let dev = Device::flex();
-    let file = default_file();
-    let model = Model::from_file(&file, &dev).unwrap();
-    let refiner = Refiner::from_file(&file, &dev).unwrap();
+    let (model, refiner) = default_model_and_refiner();
     let image = crop();
     let (bytes, report) =
         encode_refined(&model, &refiner, &image, 37.5, &RefineOptions::default()).unwrap();

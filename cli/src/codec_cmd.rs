@@ -201,11 +201,6 @@ impl Encoder {
     pub fn options(&self) -> Option<RefineOptions> {
         self.refiner.as_ref().map(|(_, o)| *o)
     }
-
-    /// Steps of refinement per image (0 for plain encodes).
-    pub fn refine_steps(&self) -> usize {
-        self.options().map_or(0, |o| o.steps)
-    }
 }
 
 fn parse_quality(s: &str) -> Result<f32, String> {

@@ -40,9 +40,8 @@ pub struct RefineOptions {
     /// Gradient steps; 0 codes the analysis' latents as they are.
     pub steps: usize,
     /// Adam's learning rate in units of the latent before its gain: at quality `q` the
-    /// step in quantisation bins is this times the geometric mean of `q`'s gains (0.14 at
-    /// q 0 to 5.5 at q 100 for lic-small-v14), so one rate suits every quality. It decays
-    /// linearly to zero over the steps.
+    /// step in quantisation bins is this times the geometric mean of `q`'s gains, so one
+    /// rate suits every quality. It decays linearly to zero over the steps.
     pub learning_rate: f32,
 }
 

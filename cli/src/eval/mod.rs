@@ -506,6 +506,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     } else {
         (None, None)
     };
+    let refine = encoder.as_ref().and_then(Encoder::options);
     // The float path: the checkpoint's float weights and their own export.
     let float = if args.codec.contains(&Codec::LicFloat) {
         let run = args
@@ -651,10 +652,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                     _ => float.as_ref().map(|(_, m)| m),
                 }
                 .context("no model loaded")?;
-                let steps = encoder.as_ref().map_or(0, Encoder::refine_steps);
-                let path = match codec {
-                    Codec::Lic if steps > 0 => format!(", refined {steps} steps"),
-                    Codec::Lic => String::new(),
+                let path = match (codec, refine) {
+                    (Codec::Lic, Some(o)) => format!(", refined {} steps", o.steps),
+                    (Codec::Lic, None) => String::new(),
                     _ => ", float path".to_owned(),
                 };
                 (
@@ -683,7 +683,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         "commit": git_commit(),
         "lic_version": env!("CARGO_PKG_VERSION"),
         "model": model.as_ref().map(|m| json!({"name": m.info().name, "fingerprint": m.fingerprint().to_string()})),
-        "refine": encoder.as_ref().and_then(Encoder::options).map(|o| json!({"steps": o.steps, "learning_rate": o.learning_rate})),
+        "refine": refine.map(|o| json!({"steps": o.steps, "learning_rate": o.learning_rate})),
         "images": images.len(),
         "inputs": args.inputs,
     });
