@@ -4,6 +4,13 @@
 #
 #   scripts/gpu-train.sh pack RUN_DIR            # -> carry/ (<= 64 MiB): binary, crops, loaders, run
 #   scripts/gpu-train.sh remote MINUTES [ARGS]   # the command to run there, from the repo root
+#
+# Size MINUTES to the device tool's limits (its README): one command runs at most 10 minutes
+# and a session has 15 minutes of device time, the machine's start included, so one round is
+# `remote 7` run with timeout_s 600. `--minutes` counts training time only (the first steps
+# compile kernels), so the remote command also sends lic a Ctrl-C a minute after MINUTES:
+# lic then stops after the step in flight and writes its checkpoint, and the copy into $OUT
+# still runs before the call's limit.
 #   scripts/gpu-train.sh unpack FILES_DIR RUN_DIR  # put the returned checkpoint into RUN_DIR
 #
 # The remote command writes into $OUT: checkpoint.licm (weights + run state; resumable with
@@ -61,7 +68,7 @@ for f in $CARRY/gl/*.deb; do dpkg -x \$f /; done; ldconfig;
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json;
 xz -dc $CARRY/lic.xz > /tmp/lic && chmod +x /tmp/lic;
 R=\$( [ -f $CARRY/run/checkpoint.licm ] && echo "--resume --weights-only" );
-/tmp/lic train --backend wgpu --data $CARRY/data --run $CARRY/run \$R --minutes $minutes --checkpoint-minutes 5 $*;
+timeout -s INT $(( minutes * 60 + 60 )) /tmp/lic train --backend wgpu --data $CARRY/data --run $CARRY/run \$R --minutes $minutes --checkpoint-minutes 3 $*;
 cp $CARRY/run/checkpoint.licm $CARRY/run/model.licm $CARRY/run/log.jsonl \$OUT/
 EOF
 }
