@@ -581,6 +581,43 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     let o = lic(&["model", "--json", "--model", warm_model]);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["lambdas"], serde_json::json!([0.001, 0.01, 0.1]));
+    // --grad-clip is recorded with the run (and so kept by --resume, which cannot change
+    // it); a clip that is not positive is refused.
+    let o = train_from(
+        "clipped",
+        m,
+        &[
+            "--crop",
+            "64",
+            "--batch",
+            "2",
+            "--steps",
+            "1",
+            "--grad-clip",
+            "0.25",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let clipped = dir.path().join("clipped");
+    let log = std::fs::read_to_string(clipped.join("log.jsonl")).unwrap();
+    let session: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert_eq!(session["session"]["config"]["grad_clip"], 0.25);
+    let clipped = clipped.to_str().unwrap();
+    let o = lic(&[
+        "train",
+        "--data",
+        &data,
+        "--run",
+        clipped,
+        "--resume",
+        "--steps",
+        "2",
+        "--grad-clip",
+        "2",
+    ]);
+    assert_fails_with(&o, "--grad-clip");
+    let o = train_from("unclipped", m, &["--steps", "0", "--grad-clip", "0"]);
+    assert_fails_with(&o, "gradient clip must be positive");
     // A stated λ set that contradicts the recorded one is refused.
     let o = train_from(
         "contradicted",

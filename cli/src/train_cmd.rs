@@ -70,6 +70,12 @@ pub struct TrainArgs {
     /// they replace the run's.
     #[arg(long, value_delimiter = ',')]
     lr_milestones: Option<Vec<u64>>,
+    /// Largest L2 norm of each parameter tensor's gradient; a larger one is scaled down to it
+    /// before Adam sees it (new run; default 1). The higher quality levels' gradients are the
+    /// larger (`lic-codec`'s `grad_norms` example prints them), so the clip also sets how much
+    /// those levels weigh against the lower ones.
+    #[arg(long, value_name = "NORM", conflicts_with = "resume")]
+    grad_clip: Option<f32>,
     /// Warm-up steps (new run).
     #[arg(long, default_value_t = 200)]
     warmup: u64,
@@ -181,6 +187,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         config.learning_rate = args.lr.unwrap_or(config.learning_rate);
         config.lr_milestones = args.lr_milestones.clone().unwrap_or_default();
         config.warmup_steps = args.warmup;
+        config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
         config.seed = args.seed;
         if args.force && args.run_dir.join(lic_codec::train::LOG_FILE).exists() {
             std::fs::remove_file(args.run_dir.join(lic_codec::train::LOG_FILE))
