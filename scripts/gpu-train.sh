@@ -4,6 +4,7 @@
 #
 #   scripts/gpu-train.sh pack RUN_DIR            # -> carry/ (<= 64 MiB): binary, crops, loaders, run
 #   scripts/gpu-train.sh remote MINUTES [ARGS]   # the command to run there, from the repo root
+#   scripts/gpu-train.sh unpack FILES_DIR RUN_DIR  # put the returned checkpoint into RUN_DIR
 #
 # Size MINUTES to the device tool's limits (its README): one command runs at most 10 minutes
 # and a session has 15 minutes of device time, the machine's start included, so one round is
@@ -11,7 +12,6 @@
 # compile kernels), so the remote command also sends lic a Ctrl-C a minute after MINUTES:
 # lic then stops after the step in flight and writes its checkpoint, and the copy into $OUT
 # still runs before the call's limit.
-#   scripts/gpu-train.sh unpack FILES_DIR RUN_DIR  # put the returned checkpoint into RUN_DIR
 #
 # The remote command writes into $OUT: checkpoint.licm (weights + run state; resumable with
 # `lic train --resume --weights-only`, a fresh Adam), model.licm, log.jsonl, each well under
@@ -86,5 +86,5 @@ case "${1:-}" in
     pack) pack "${2:?RUN_DIR}" ;;
     remote) shift; remote "$@" ;;
     unpack) unpack "${2:?FILES_DIR}" "${3:?RUN_DIR}" ;;
-    *) sed -n 2,16p "$0"; exit 2 ;;
+    *) sed -n 2,14p "$0"; exit 2 ;;
 esac

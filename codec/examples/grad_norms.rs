@@ -96,17 +96,20 @@ fn main() -> Result<(), Failure> {
             out: Vec::new(),
         };
         model.visit(&mut norms);
-        let mut sorted: Vec<f64> = norms.out.iter().map(|(_, n)| *n).collect();
-        sorted.sort_by(f64::total_cmp);
-        let clipped = sorted.iter().filter(|&&n| n > clip).count();
-        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        // Largest first: the median, the count above the clip and the worst six from one sort.
+        let mut worst = norms.out;
+        worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let clipped = worst.iter().filter(|(_, n)| *n > clip).count();
+        // The upper median, as in ascending order.
+        let median = worst
+            .len()
+            .checked_sub(1 + worst.len() / 2)
+            .map_or(0.0, |i| worst[i].1);
         println!(
             "level {level} (λ {lambda}): bpp {bpp_v:.3}, λ·255²·MSE {dist_v:.3}; {} tensors, \
              median norm {median:.3e}, {clipped} above the clip",
-            sorted.len()
+            worst.len()
         );
-        let mut worst = norms.out.clone();
-        worst.sort_by(|a, b| b.1.total_cmp(&a.1));
         for (path, n) in worst.iter().take(6) {
             println!("    {n:10.3e}  {path}");
         }
