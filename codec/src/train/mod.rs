@@ -16,6 +16,7 @@
 //! count. A checkpoint's weights alone (`Trainer::from_checkpoint` with a fresh optimizer)
 //! are also enough to go on, which is what a GPU round trip brings back.
 
+mod average;
 mod data;
 mod run;
 pub(crate) mod warm;
@@ -29,6 +30,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use lic_models::ModelFile;
 use serde::{Deserialize, Serialize};
 
+pub use average::average_checkpoints;
 pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
 pub use run::{Event, RunOptions, run};
 pub use warm::model_lambdas;
@@ -234,6 +236,20 @@ struct CheckpointInfo {
     optimizer_crc32: Option<u32>,
 }
 
+impl CheckpointInfo {
+    /// The configuration of the checkpoint `file`, read from `source` (named in errors).
+    fn from_file(file: &ModelFile, source: &str) -> Result<Self> {
+        let info: Self = serde_json::from_value(file.config.clone())
+            .map_err(|e| checkpoint_error(&format!("{source} is not a lic checkpoint"), e))?;
+        if info.kind != CHECKPOINT_KIND {
+            return Err(Error::Checkpoint(format!(
+                "{source} is not a lic checkpoint"
+            )));
+        }
+        Ok(info)
+    }
+}
+
 /// Gives every parameter an id derived from its name (so an optimizer record saved by one
 /// process applies in another) and makes it require gradients.
 struct Trainable {
@@ -394,15 +410,7 @@ impl Trainer {
         let bytes = std::fs::read(&path)
             .map_err(|e| checkpoint_error(&format!("reading {}", path.display()), e))?;
         let file = ModelFile::from_bytes(&bytes)?;
-        let info: CheckpointInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
-            checkpoint_error(&format!("{} is not a lic checkpoint", path.display()), e)
-        })?;
-        if info.kind != CHECKPOINT_KIND {
-            return Err(Error::Checkpoint(format!(
-                "{} is not a lic checkpoint",
-                path.display()
-            )));
-        }
+        let info = CheckpointInfo::from_file(&file, &path.display().to_string())?;
         info.train.validate()?;
         let ad = device.clone().autodiff();
         let model = load_parameters(
