@@ -24,11 +24,7 @@ type Failure = Box<dyn std::error::Error>;
 fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().ok_or("usage: OUT_RUN_DIR CHECKPOINT.licm...")?);
-    let paths: Vec<PathBuf> = args
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(PathBuf::from)
-        .collect();
+    let paths: Vec<PathBuf> = args.map(PathBuf::from).collect();
     if paths.len() < 2 {
         return Err("name at least two checkpoints to average".into());
     }

@@ -19,12 +19,14 @@ use crate::error::{Error, Result};
 /// [`Error::InvalidArgument`] if `checkpoints` is empty or their parameters differ in
 /// names or shapes; [`Error::Checkpoint`] if one is not a lic checkpoint.
 pub fn average_checkpoints(checkpoints: &[ModelFile]) -> Result<ModelFile> {
-    let last = checkpoints
-        .last()
+    let (last, others) = checkpoints
+        .split_last()
         .ok_or_else(|| Error::InvalidArgument("no checkpoint to average".into()))?;
-    for file in checkpoints {
+    // Every file must be a checkpoint; the mean takes the last one's configuration.
+    for file in others {
         CheckpointInfo::from_file(file, "a checkpoint to average")?;
     }
+    let mut info = CheckpointInfo::from_file(last, "a checkpoint to average")?;
     for file in checkpoints {
         let same = file.tensors().count() == last.tensors().count()
             && file
@@ -37,7 +39,6 @@ pub fn average_checkpoints(checkpoints: &[ModelFile]) -> Result<ModelFile> {
             ));
         }
     }
-    let mut info = CheckpointInfo::from_file(last, "a checkpoint to average")?;
     // The mean has no Adam moments of its own.
     info.optimizer = None;
     info.optimizer_crc32 = None;
