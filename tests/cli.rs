@@ -473,8 +473,14 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     ];
     // Not the default λ set: the exported model must record this one.
     let lambdas = "0.001,0.01,0.1";
-    let o = lic(&[&base[..], &["--steps", "2", "--lambdas", lambdas]].concat());
+    let o = lic(&[
+        &base[..],
+        &["--steps", "2", "--lambdas", lambdas, "--keep-checkpoints"],
+    ]
+    .concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let kept = run.join("checkpoints/step-00000002.licm");
+    assert!(kept.is_file(), "no kept checkpoint");
     // A second new run in the same folder is refused; --resume continues it.
     let o = lic(&[&base[..], &["--steps", "3"]].concat());
     assert_fails_with(&o, "--resume");
@@ -549,6 +555,42 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         run_s,
     ]);
     assert_fails_with(&o, "not the export");
+
+    // Weight averaging: a kept checkpoint, a deployable model and a run folder, into a new
+    // run whose model codes; an existing run is not replaced without --force.
+    let soup = dir.path().join("soup");
+    let soup_s = soup.to_str().unwrap();
+    let average = |more: &[&str]| {
+        let inputs = [kept.to_str().unwrap(), m, run_s];
+        lic(&[&["average", "--run", soup_s][..], &inputs, more].concat())
+    };
+    let o = average(&["--name", "soup"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("3 inputs averaged"));
+    let soup_model = soup.join("model.licm");
+    let o = lic(&["model", "--model", soup_model.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("soup"),
+        "{}",
+        stderr(&o)
+    );
+    let o = lic(&[
+        "encode",
+        &img,
+        "-o",
+        dir.path().join("soup.lic").to_str().unwrap(),
+        "--model",
+        soup_model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = average(&[]);
+    assert_fails_with(&o, "--force");
+    let o = average(&["--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = lic(&["average", "--run", soup_s, "--force", m]);
+    assert!(!o.status.success(), "one input averaged");
+    let o = lic(&["average", "--run", soup_s, "--force", m, &img]);
+    assert_fails_with(&o, "not a lic model file");
 
     // A new run warm-started from the exported model takes its architecture (not the
     // default one) and trains.

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use lic_codec::model::{ModelConfig, named_parameters};
 use lic_codec::train::{
-    CHECKPOINT_FILE, Dataset, Event, LOG_FILE, MODEL_FILE, RunOptions, StepStats, TrainConfig,
-    Trainer, batch_plan, run, validation_crops,
+    CHECKPOINT_FILE, Dataset, Event, KEPT_CHECKPOINTS, LOG_FILE, MODEL_FILE, RunOptions, StepStats,
+    TrainConfig, Trainer, batch_plan, run, save_average, validation_crops,
 };
 use lic_codec::{
-    Device, Error, Image, Limits, Model, decode, decode_latent, encode, encode_with_latent, metrics,
+    Device, Error, Image, Limits, Model, ModelFile, decode, decode_latent, encode,
+    encode_with_latent, metrics,
 };
 
 fn data_dir() -> PathBuf {
@@ -36,6 +37,7 @@ fn options(run_dir: &Path, steps: u64) -> RunOptions {
         steps: Some(steps),
         duration: None,
         checkpoint_every: Duration::from_secs(3600),
+        keep_checkpoints: false,
         log_every: 1,
         stop: Arc::new(AtomicBool::new(false)),
         hardware: "test".into(),
@@ -101,6 +103,65 @@ fn resumed_run_continues_exactly_as_the_uninterrupted_one() {
     );
     // Only the newest optimizer state is kept.
     assert_eq!(optimizer_files(b.path()).len(), 1);
+}
+
+#[test]
+fn kept_checkpoints_are_the_run_at_each_checkpoint_and_average_into_a_model() {
+    let dev = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(dir.path(), 3);
+    o.checkpoint_every = Duration::ZERO; // after every step
+    o.keep_checkpoints = true;
+    let mut weights = Vec::new();
+    let trainer = run(Trainer::new(config(), "t", &dev).unwrap(), &o, &mut |e| {
+        if let Event::Checkpoint { step } = e {
+            let back = Trainer::from_checkpoint(dir.path(), false, &dev).unwrap();
+            weights.push((step, named_parameters(back.model())));
+        }
+    })
+    .unwrap();
+    let kept = dir.path().join(KEPT_CHECKPOINTS);
+    let mut names: Vec<String> = std::fs::read_dir(&kept)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // Steps 1, 2 and 3, then the final checkpoint (step 3 again, the same file).
+    assert_eq!(
+        names,
+        [
+            "step-00000001.licm",
+            "step-00000002.licm",
+            "step-00000003.licm"
+        ]
+    );
+    let mut files = Vec::new();
+    for (step, w) in &weights {
+        let path = kept.join(format!("step-{step:08}.licm"));
+        let file = ModelFile::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(file.config["optimizer"], serde_json::Value::Null, "{step}");
+        // A kept copy is a run of its own, resumed with a fresh Adam.
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(&path, copy.path().join(CHECKPOINT_FILE)).unwrap();
+        let back = Trainer::from_checkpoint(copy.path(), true, &dev).unwrap();
+        assert_eq!(back.state().step, *step);
+        assert_eq!(&named_parameters(back.model()), w, "step {step}");
+        files.push(file);
+    }
+    assert_ne!(weights[0].1, weights[2].1, "the weights did not move");
+    assert_eq!(weights.last().unwrap().1, named_parameters(trainer.model()));
+
+    // Their mean is a run folder with a deployable model that codes.
+    let soup = dir.path().join("soup");
+    let model = save_average(&files, Some("soup"), &soup, &dev).unwrap();
+    assert_eq!(
+        std::fs::read(soup.join(MODEL_FILE)).unwrap(),
+        model.to_bytes()
+    );
+    let model = Model::from_bytes(&model.to_bytes(), &dev).unwrap();
+    let image = Image::open(&data_dir().join("wikiphotos_0011_96.png")).unwrap();
+    let file = encode(&model, &image, 50.0).unwrap();
+    decode(&model, &file, &Limits::default()).unwrap();
 }
 
 #[test]

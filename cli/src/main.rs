@@ -37,6 +37,8 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Turn a training run's checkpoint into a deployable model file.
     Export(train_cmd::ExportArgs),
+    /// Average the weights of checkpoints and models into a new run (weight averaging).
+    Average(train_cmd::AverageArgs),
     /// Show what a .lic file holds: header, model fingerprint, section sizes, bits per pixel.
     Info(info::InfoArgs),
 }
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::BdRate(args) => bd_cmd::run(&args),
         Command::Train(args) => train_cmd::run_train(&args),
         Command::Export(args) => train_cmd::run_export(&args),
+        Command::Average(args) => train_cmd::run_average(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! `lic train` and `lic export`.
+//! `lic train`, `lic export` and `lic average`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +10,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::model::ModelConfig;
 use lic_codec::train::{
-    CHECKPOINT_FILE, Event, RunOptions, TrainConfig, Trainer, default_lambdas, model_lambdas, run,
+    CHECKPOINT_FILE, Event, LOG_FILE, RunOptions, TrainConfig, Trainer, default_lambdas,
+    model_lambdas, run, save_average,
 };
 use lic_codec::{ModelFile, ModelInfo};
 
@@ -96,6 +97,10 @@ pub struct TrainArgs {
     /// Minutes between checkpoints (each validated).
     #[arg(long, default_value_t = 10.0)]
     checkpoint_minutes: f64,
+    /// Keep a copy of every checkpoint as RUN_DIR/checkpoints/step-<step>.licm (weights and
+    /// state, about the model's size each), for `lic average`.
+    #[arg(long)]
+    keep_checkpoints: bool,
     /// Steps between log lines.
     #[arg(long, default_value_t = 10)]
     log_every: u64,
@@ -189,8 +194,8 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         config.warmup_steps = args.warmup;
         config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
         config.seed = args.seed;
-        if args.force && args.run_dir.join(lic_codec::train::LOG_FILE).exists() {
-            std::fs::remove_file(args.run_dir.join(lic_codec::train::LOG_FILE))
+        if args.force && args.run_dir.join(LOG_FILE).exists() {
+            std::fs::remove_file(args.run_dir.join(LOG_FILE))
                 .context("cannot remove the old log")?;
         }
         match &init {
@@ -228,6 +233,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         steps: args.steps,
         duration: args.minutes.map(|m| Duration::from_secs_f64(m * 60.0)),
         checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes.max(0.0) * 60.0),
+        keep_checkpoints: args.keep_checkpoints,
         log_every: args.log_every,
         stop,
         hardware: args.backend.hardware(),
@@ -336,6 +342,72 @@ pub fn run_export(args: &ExportArgs) -> Result<()> {
         args.output.display(),
         trainer.state().step,
         file.fingerprint()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct AverageArgs {
+    /// What to average, in equal parts: run folders (their checkpoint.licm), checkpoint
+    /// files (e.g. RUN/checkpoints/step-<step>.licm from `lic train --keep-checkpoints`),
+    /// and deployable models, which enter as `lic train --init` starts from them. All of
+    /// one architecture; the result takes the last one's configuration and step.
+    #[arg(required = true, num_args = 2.., value_name = "RUN_DIR|FILE.licm")]
+    inputs: Vec<PathBuf>,
+    /// Run folder to write: checkpoint.licm (weights only: `lic train --resume
+    /// --weights-only` trains on from it) and model.licm (deployable).
+    #[arg(long = "run", value_name = "RUN_DIR")]
+    run_dir: PathBuf,
+    /// Name written into the model (default: the last input's).
+    #[arg(long)]
+    name: Option<String>,
+    /// Replace a run already in RUN_DIR.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run_average(args: &AverageArgs) -> Result<()> {
+    let checkpoint = args.run_dir.join(CHECKPOINT_FILE);
+    if checkpoint.exists() && !args.force {
+        bail!(
+            "{} already holds a run (use --force to replace it)",
+            args.run_dir.display()
+        );
+    }
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|path| {
+            let file = if path.is_dir() {
+                path.join(CHECKPOINT_FILE)
+            } else {
+                path.clone()
+            };
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            ModelFile::from_bytes(&bytes)
+                .with_context(|| format!("{} is not a lic model file", file.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The replaced run's log would describe another run.
+    let log = args.run_dir.join(LOG_FILE);
+    if args.force && log.exists() {
+        std::fs::remove_file(&log).context("cannot remove the old log")?;
+    }
+    let model = save_average(
+        &inputs,
+        args.name.as_deref(),
+        &args.run_dir,
+        &lic_codec::Device::flex(),
+    )
+    .context("cannot average them")?;
+    writeln!(
+        out(),
+        "{} inputs averaged into {}: {}, fingerprint {}",
+        inputs.len(),
+        args.run_dir.display(),
+        args.run_dir.join(lic_codec::train::MODEL_FILE).display(),
+        model.fingerprint()
     );
     Ok(())
 }

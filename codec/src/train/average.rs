@@ -3,12 +3,65 @@
 //! architecture. At a small learning rate the iterates wander around a minimum with the
 //! gradient's noise, and models warm-started one from another stay in one basin, so their
 //! mean can sit nearer its centre than any one of them. `lic-small-v22` was made this way
-//! (its model card, phase 22); `codec/examples/average_checkpoints.rs` runs it on files.
+//! (its model card, phase 22); `lic average` runs [`save_average`] on files.
 
+use std::path::Path;
+
+use burn::tensor::Device;
 use lic_models::{ModelFile, Tensor};
 
-use super::CheckpointInfo;
+use super::{
+    CHECKPOINT_FILE, CHECKPOINT_KIND, CheckpointInfo, MODEL_FILE, TrainConfig, Trainer,
+    model_lambdas, warm, write_atomic,
+};
 use crate::error::{Error, Result};
+
+/// `file` as a checkpoint to average: a checkpoint as it is; a deployable model as
+/// `lic train --init` starts from it (the float parts as stored, the integer networks
+/// dequantised, the `z` prior refitted to its tables), at its own architecture and the λ
+/// set it records (else the default set), at step 0 with a default training configuration.
+///
+/// # Errors
+/// [`Error::InvalidModel`] if `file` is neither a checkpoint nor a deployable lic model.
+pub fn as_checkpoint(file: &ModelFile, device: &Device) -> Result<ModelFile> {
+    if file.config.get("kind").and_then(|k| k.as_str()) == Some(CHECKPOINT_KIND) {
+        return Ok(file.clone());
+    }
+    let (info, _) = warm::model_parameters(file)?;
+    let mut config = TrainConfig::new(info.architecture.clone());
+    config.lambdas = model_lambdas(&info, None)?;
+    Trainer::from_model(file, None, config, &info.name, device)?.checkpoint(None)
+}
+
+/// Averages `inputs` (checkpoints and deployable models, entered by [`as_checkpoint`])
+/// with [`average_checkpoints`] into the run folder `run_dir`: its `checkpoint.licm`
+/// (weights, no optimizer state; named `name` if given) and the deployable `model.licm`,
+/// each written atomically. Returns the deployable model.
+///
+/// # Errors
+/// As [`as_checkpoint`] and [`average_checkpoints`]; [`Error::Checkpoint`] if a file cannot
+/// be written.
+pub fn save_average(
+    inputs: &[ModelFile],
+    name: Option<&str>,
+    run_dir: &Path,
+    device: &Device,
+) -> Result<ModelFile> {
+    let checkpoints = inputs
+        .iter()
+        .map(|f| as_checkpoint(f, device))
+        .collect::<Result<Vec<_>>>()?;
+    let mut averaged = average_checkpoints(&checkpoints)?;
+    if let Some(name) = name {
+        averaged.config["name"] = name.into();
+    }
+    std::fs::create_dir_all(run_dir)
+        .map_err(|e| Error::Checkpoint(format!("creating {}: {e}", run_dir.display())))?;
+    write_atomic(&run_dir.join(CHECKPOINT_FILE), &averaged.to_bytes())?;
+    let model = Trainer::from_checkpoint(run_dir, false, device)?.export()?;
+    write_atomic(&run_dir.join(MODEL_FILE), &model.to_bytes())?;
+    Ok(model)
+}
 
 /// The mean of the float parameters of `checkpoints` (the contents of `checkpoint.licm`
 /// files), as a checkpoint with the configuration and run state of the last one and no
@@ -72,15 +125,12 @@ pub fn average_checkpoints(checkpoints: &[ModelFile]) -> Result<ModelFile> {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::Device;
-
     use super::*;
     use crate::model::ModelConfig;
-    use crate::train::{CHECKPOINT_FILE, MODEL_FILE, TrainConfig, Trainer};
 
     /// A tiny model's checkpoint, as `Trainer::save` writes it, and the same with every
     /// parameter multiplied by `scale`.
-    fn checkpoint_and_scaled(dir: &std::path::Path, scale: f32) -> (ModelFile, ModelFile) {
+    fn checkpoint_and_scaled(dir: &Path, scale: f32) -> (ModelFile, ModelFile) {
         let trainer = Trainer::new(
             TrainConfig::new(ModelConfig::tiny()),
             "tiny",
@@ -134,6 +184,59 @@ mod tests {
                 .state()
         );
         resumed.export().unwrap();
+    }
+
+    #[test]
+    fn models_enter_as_their_warm_start_and_the_mean_is_saved_as_a_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let (checkpoint, _) = checkpoint_and_scaled(dir.path(), 1.0);
+        assert_eq!(
+            as_checkpoint(&checkpoint, &Device::flex())
+                .unwrap()
+                .to_bytes(),
+            checkpoint.to_bytes(),
+            "a checkpoint enters as it is"
+        );
+        let model =
+            ModelFile::from_bytes(&std::fs::read(dir.path().join(MODEL_FILE)).unwrap()).unwrap();
+        let entered = as_checkpoint(&model, &Device::flex()).unwrap();
+        // What `lic train --init` starts from.
+        let (info, _) = warm::model_parameters(&model).unwrap();
+        let mut config = TrainConfig::new(info.architecture.clone());
+        config.lambdas = model_lambdas(&info, None).unwrap();
+        let warm = Trainer::from_model(&model, None, config, "tiny", &Device::flex()).unwrap();
+        assert_eq!(
+            entered.to_bytes(),
+            warm.checkpoint(None).unwrap().to_bytes()
+        );
+
+        // The mean of a model with itself is its warm start, saved as a run folder whose
+        // deployable model carries the new name and is what the function returned.
+        let out = tempfile::tempdir().unwrap();
+        let run = out.path().join("soup");
+        let returned =
+            save_average(&[model.clone(), model], Some("soup"), &run, &Device::flex()).unwrap();
+        let saved =
+            ModelFile::from_bytes(&std::fs::read(run.join(CHECKPOINT_FILE)).unwrap()).unwrap();
+        for (name, t) in entered.tensors() {
+            let Tensor::F32 { shape, data } = t else {
+                unreachable!()
+            };
+            assert_eq!(saved.f32(name, shape).unwrap(), &data[..], "{name}");
+        }
+        assert_eq!(saved.config["name"], "soup");
+        let model_bytes = std::fs::read(run.join(MODEL_FILE)).unwrap();
+        assert_eq!(model_bytes, returned.to_bytes());
+        let loaded = crate::Model::from_bytes(&model_bytes, &Device::flex()).unwrap();
+        assert_eq!(loaded.info().name, "soup");
+
+        // Neither a checkpoint nor a model.
+        let e = as_checkpoint(
+            &ModelFile::new(serde_json::json!({"kind": "other"})),
+            &Device::flex(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::InvalidModel(_)), "{e}");
     }
 
     #[test]

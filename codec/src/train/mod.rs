@@ -8,7 +8,9 @@
 //!   CRC-32 kept in the checkpoint;
 //! - `model.licm`: the deployable export of the checkpoint (integer entropy networks, CDF
 //!   tables, fingerprint), refreshed with every checkpoint;
-//! - `log.jsonl`: one JSON object per logged step and per validation.
+//! - `log.jsonl`: one JSON object per logged step and per validation;
+//! - with `--keep-checkpoints`, `checkpoints/step-<step>.licm`: a copy of every checkpoint
+//!   (its weights and state; optimizer states are not kept), for weight averaging.
 //!
 //! Every random choice is a function of the seed and the step number (batches, quality level,
 //! quantisation noise), and parameter ids are derived from parameter names, so `--resume`
@@ -30,7 +32,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use lic_models::ModelFile;
 use serde::{Deserialize, Serialize};
 
-pub use average::average_checkpoints;
+pub use average::{as_checkpoint, average_checkpoints, save_average};
 pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
 pub use run::{Event, RunOptions, run};
 pub use warm::model_lambdas;
@@ -49,6 +51,9 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.licm";
 pub const MODEL_FILE: &str = "model.licm";
 /// `log.jsonl` in a run folder.
 pub const LOG_FILE: &str = "log.jsonl";
+/// The folder of a run that keeps a copy of every checkpoint (`lic train
+/// --keep-checkpoints`): `checkpoints/step-<step>.licm`.
+pub const KEPT_CHECKPOINTS: &str = "checkpoints";
 /// `kind` of a checkpoint's configuration, so a deployable model is not mistaken for one.
 const CHECKPOINT_KIND: &str = "lic-checkpoint";
 
@@ -599,6 +604,26 @@ impl Trainer {
         )
     }
 
+    /// The contents of `checkpoint.licm` for the current weights and state, naming the
+    /// optimizer state file saved with it and its CRC-32, if any.
+    fn checkpoint(&self, optimizer: Option<(String, u32)>) -> Result<ModelFile> {
+        let (optimizer, optimizer_crc32) = optimizer.unzip();
+        let info = CheckpointInfo {
+            kind: CHECKPOINT_KIND.into(),
+            name: self.name.clone(),
+            train: self.config.clone(),
+            state: self.state.clone(),
+            optimizer,
+            optimizer_crc32,
+        };
+        let config = serde_json::to_value(&info).map_err(|e| checkpoint_error("checkpoint", e))?;
+        let mut file = ModelFile::new(config);
+        for (name, shape, data) in named_parameters(&self.model) {
+            file.push(&name, lic_models::Tensor::F32 { shape, data })?;
+        }
+        Ok(file)
+    }
+
     /// Saves the optimizer state, then the checkpoint, then the deployable model, each
     /// atomically, into `run_dir`; removes optimizer states of older checkpoints.
     ///
@@ -614,19 +639,7 @@ impl Trainer {
             .map_err(|e| checkpoint_error("saving the optimizer", e))?;
         write_atomic(&run_dir.join(&opt_name), &opt_bytes)?;
 
-        let info = CheckpointInfo {
-            kind: CHECKPOINT_KIND.into(),
-            name: self.name.clone(),
-            train: self.config.clone(),
-            state: self.state.clone(),
-            optimizer: Some(opt_name.clone()),
-            optimizer_crc32: Some(crc32fast::hash(&opt_bytes)),
-        };
-        let config = serde_json::to_value(&info).map_err(|e| checkpoint_error("checkpoint", e))?;
-        let mut file = ModelFile::new(config);
-        for (name, shape, data) in named_parameters(&self.model) {
-            file.push(&name, lic_models::Tensor::F32 { shape, data })?;
-        }
+        let file = self.checkpoint(Some((opt_name.clone(), crc32fast::hash(&opt_bytes))))?;
         write_atomic(&run_dir.join(CHECKPOINT_FILE), &file.to_bytes())?;
         write_atomic(&run_dir.join(MODEL_FILE), &self.export()?.to_bytes())?;
 

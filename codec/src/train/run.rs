@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::data::{Dataset, Loader, validation_crops};
-use super::{LOG_FILE, LevelStats, StepStats, Trainer, checkpoint_error};
+use super::{
+    KEPT_CHECKPOINTS, LOG_FILE, LevelStats, StepStats, Trainer, checkpoint_error, write_atomic,
+};
 use crate::error::Result;
 
 /// How long and where a run goes.
@@ -25,6 +27,12 @@ pub struct RunOptions {
     pub duration: Option<Duration>,
     /// Wall time between checkpoints (each with a validation).
     pub checkpoint_every: Duration,
+    /// Also keep a copy of every checkpoint as `checkpoints/step-<step>.licm` in the run
+    /// folder (weights and state, no optimizer), for weight averaging ([`save_average`]);
+    /// otherwise each checkpoint replaces the one before.
+    ///
+    /// [`save_average`]: super::save_average
+    pub keep_checkpoints: bool,
     /// Steps between log lines (averages over them).
     pub log_every: u64,
     /// Set from outside (Ctrl-C) to stop after the current step, with a checkpoint.
@@ -95,6 +103,15 @@ fn validate_and_save(
         events(Event::Validation { step, levels });
     }
     trainer.save(&options.run_dir)?;
+    if options.keep_checkpoints {
+        let kept = options.run_dir.join(KEPT_CHECKPOINTS);
+        std::fs::create_dir_all(&kept)
+            .map_err(|e| checkpoint_error(&format!("creating {}", kept.display()), e))?;
+        // Without the optimizer's name: its state is not kept, and a copy that named it
+        // would not resume once the run has moved on.
+        let copy = trainer.checkpoint(None)?;
+        write_atomic(&kept.join(format!("step-{step:08}.licm")), &copy.to_bytes())?;
+    }
     events(Event::Checkpoint { step });
     Ok(())
 }
