@@ -10,8 +10,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::model::ModelConfig;
 use lic_codec::train::{
-    CHECKPOINT_FILE, Event, LOG_FILE, RunOptions, TrainConfig, Trainer, default_lambdas,
-    model_lambdas, run, save_average,
+    CHECKPOINT_FILE, Event, LOG_FILE, MODEL_FILE, RunOptions, TrainConfig, Trainer,
+    default_lambdas, model_lambdas, run, save_average,
 };
 use lic_codec::{ModelFile, ModelInfo};
 
@@ -123,6 +123,15 @@ fn architecture(spec: &str) -> Result<ModelConfig> {
     })
 }
 
+/// Removes the log of a run that `--force` replaces: it would describe another run.
+fn remove_old_log(run_dir: &Path) -> Result<()> {
+    let log = run_dir.join(LOG_FILE);
+    if log.exists() {
+        std::fs::remove_file(&log).context("cannot remove the old log")?;
+    }
+    Ok(())
+}
+
 pub fn run_train(args: &TrainArgs) -> Result<()> {
     let device = args.backend.device()?;
     let checkpoint = args.run_dir.join(CHECKPOINT_FILE);
@@ -194,9 +203,8 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         config.warmup_steps = args.warmup;
         config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
         config.seed = args.seed;
-        if args.force && args.run_dir.join(LOG_FILE).exists() {
-            std::fs::remove_file(args.run_dir.join(LOG_FILE))
-                .context("cannot remove the old log")?;
+        if args.force {
+            remove_old_log(&args.run_dir)?;
         }
         match &init {
             Some((path, file)) => {
@@ -305,7 +313,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         s.step,
         s.crops,
         s.train_seconds,
-        args.run_dir.join(lic_codec::train::MODEL_FILE).display()
+        args.run_dir.join(MODEL_FILE).display()
     );
     Ok(())
 }
@@ -389,10 +397,8 @@ pub fn run_average(args: &AverageArgs) -> Result<()> {
                 .with_context(|| format!("{} is not a lic model file", file.display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    // The replaced run's log would describe another run.
-    let log = args.run_dir.join(LOG_FILE);
-    if args.force && log.exists() {
-        std::fs::remove_file(&log).context("cannot remove the old log")?;
+    if args.force {
+        remove_old_log(&args.run_dir)?;
     }
     let model = save_average(
         &inputs,
@@ -406,7 +412,7 @@ pub fn run_average(args: &AverageArgs) -> Result<()> {
         "{} inputs averaged into {}: {}, fingerprint {}",
         inputs.len(),
         args.run_dir.display(),
-        args.run_dir.join(lic_codec::train::MODEL_FILE).display(),
+        args.run_dir.join(MODEL_FILE).display(),
         model.fingerprint()
     );
     Ok(())

@@ -11,8 +11,8 @@ use burn::tensor::Device;
 use lic_models::{ModelFile, Tensor};
 
 use super::{
-    CHECKPOINT_FILE, CHECKPOINT_KIND, CheckpointInfo, MODEL_FILE, TrainConfig, Trainer,
-    model_lambdas, warm, write_atomic,
+    CHECKPOINT_FILE, CheckpointInfo, MODEL_FILE, TrainConfig, Trainer, model_lambdas, warm,
+    write_atomic,
 };
 use crate::error::{Error, Result};
 
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::InvalidModel`] if `file` is neither a checkpoint nor a deployable lic model.
 pub fn as_checkpoint(file: &ModelFile, device: &Device) -> Result<ModelFile> {
-    if file.config.get("kind").and_then(|k| k.as_str()) == Some(CHECKPOINT_KIND) {
+    if CheckpointInfo::from_file(file, "an input").is_ok() {
         return Ok(file.clone());
     }
     let (info, _) = warm::model_parameters(file)?;
