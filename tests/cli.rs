@@ -658,6 +658,46 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         "2",
     ]);
     assert_fails_with(&o, "--grad-clip");
+    // --freeze-transforms is recorded with the run too; its steps log the rate alone.
+    let o = train_from(
+        "entropy",
+        m,
+        &[
+            "--crop",
+            "64",
+            "--batch",
+            "2",
+            "--steps",
+            "2",
+            "--log-every",
+            "1",
+            "--freeze-transforms",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = std::fs::read_to_string(dir.path().join("entropy/log.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["session"]["config"]["freeze_transforms"], true);
+    let step = lines.iter().find(|l| l.get("step").is_some()).unwrap();
+    assert!(
+        step.get("psnr").is_none() && step["loss"] == step["bpp"],
+        "{step}"
+    );
+    let o = lic(&[
+        "train",
+        "--data",
+        &data,
+        "--run",
+        clipped,
+        "--resume",
+        "--steps",
+        "2",
+        "--freeze-transforms",
+    ]);
+    assert_fails_with(&o, "--freeze-transforms");
     let o = train_from("unclipped", m, &["--steps", "0", "--grad-clip", "0"]);
     assert_fails_with(&o, "gradient clip must be positive");
     // A stated λ set that contradicts the recorded one is refused.

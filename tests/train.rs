@@ -79,7 +79,10 @@ fn resumed_run_continues_exactly_as_the_uninterrupted_one() {
     let (whole, whole_steps) = train_to(Trainer::new(config(), "t", &dev).unwrap(), a.path(), 4);
     assert_eq!(whole.state().step, 4);
     for (_, s) in &whole_steps {
-        assert!(s.loss.is_finite() && s.bpp > 0.0 && s.mse > 0.0, "{s:?}");
+        assert!(
+            s.loss.is_finite() && s.bpp > 0.0 && s.mse.is_some_and(|m| m > 0.0),
+            "{s:?}"
+        );
     }
 
     let (first, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), b.path(), 2);
@@ -177,6 +180,64 @@ fn weights_alone_resume_with_a_fresh_optimizer() {
     let (back, steps) = train_to(back, dir.path(), 2);
     assert_eq!(back.state().step, 2);
     assert!(steps[0].1.loss.is_finite());
+}
+
+#[test]
+fn frozen_transforms_train_the_entropy_model_alone_on_the_rate() {
+    let dev = Device::flex();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A plain run's checkpoint does not mention the option, as before it existed.
+    let (plain, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), a.path(), 1);
+    let bytes = std::fs::read(a.path().join(CHECKPOINT_FILE)).unwrap();
+    let json = ModelFile::from_bytes(&bytes).unwrap().config.to_string();
+    assert!(!json.contains("freeze_transforms"), "{json}");
+
+    let mut c = config();
+    c.freeze_transforms = true;
+    let trainer = Trainer::new(c.clone(), "t", &dev).unwrap();
+    let before = named_parameters(trainer.model());
+    let (frozen, steps) = train_to(trainer, b.path(), 3);
+    for (_, s) in &steps {
+        assert!(s.loss.is_finite() && s.bpp > 0.0, "{s:?}");
+        assert_eq!((s.mse, s.loss), (None, s.bpp), "the loss is the rate alone");
+    }
+    let after = named_parameters(frozen.model());
+    let frozen_part = |name: &str| {
+        ["analysis.", "synthesis.", "gains."]
+            .iter()
+            .any(|p| name.starts_with(p))
+    };
+    for part in [
+        "analysis.",
+        "synthesis.",
+        "gains.",
+        "hyper_analysis.",
+        "hyper_synthesis.",
+        "groups.",
+        "prior.",
+    ] {
+        let changed = before
+            .iter()
+            .zip(&after)
+            .filter(|((name, ..), _)| name.starts_with(part))
+            .any(|((_, _, x), (_, _, y))| x != y);
+        assert_eq!(changed, !frozen_part(part), "{part}");
+    }
+    // The plain run trains the transforms (so the comparison above can tell them apart).
+    let plain_synthesis_moved = named_parameters(plain.model())
+        .iter()
+        .zip(&before)
+        .any(|((name, _, x), (_, _, y))| name.starts_with("synthesis.") && x != y);
+    assert!(plain_synthesis_moved);
+    // The option is the run's: a resumed run keeps it and goes on exactly.
+    let d = tempfile::tempdir().unwrap();
+    let (first, _) = train_to(Trainer::new(c, "t", &dev).unwrap(), d.path(), 2);
+    drop(first);
+    let resumed = Trainer::from_checkpoint(d.path(), true, &dev).unwrap();
+    assert!(resumed.config().freeze_transforms);
+    let (resumed, resumed_steps) = train_to(resumed, d.path(), 3);
+    assert_eq!(&steps[2..], &resumed_steps[..]);
+    assert_eq!(named_parameters(resumed.model()), after);
 }
 
 #[test]

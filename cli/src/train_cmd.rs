@@ -94,6 +94,11 @@ pub struct TrainArgs {
     /// Seed of the weights and of every random choice (new run).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Train the entropy model alone (h_a, h_s, the z prior, the contexts) on the rate, with
+    /// the analysis, the synthesis and the gains frozen (new run, usually with --init): the
+    /// same decoded quality for fewer bits, at several times the steps per hour.
+    #[arg(long, conflicts_with = "resume")]
+    freeze_transforms: bool,
     /// Minutes between checkpoints (each validated).
     #[arg(long, default_value_t = 10.0)]
     checkpoint_minutes: f64,
@@ -203,6 +208,7 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         config.warmup_steps = args.warmup;
         config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
         config.seed = args.seed;
+        config.freeze_transforms = args.freeze_transforms;
         if args.force {
             remove_old_log(&args.run_dir)?;
         }
@@ -284,12 +290,12 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
             } else {
                 bar.set_position(step - start_step);
             }
+            let psnr = stats.mse.map_or(String::new(), |mse| {
+                format!(" PSNR {:.2} dB", -10.0 * f64::from(mse.max(1e-12)).log10())
+            });
             bar.set_message(format!(
-                "step {step} q{} loss {:.3} bpp {:.3} PSNR {:.2} dB, {crops_per_second:.2} crops/s",
-                stats.level,
-                stats.loss,
-                stats.bpp,
-                -10.0 * f64::from(stats.mse.max(1e-12)).log10()
+                "step {step} q{} loss {:.3} bpp {:.3}{psnr}, {crops_per_second:.2} crops/s",
+                stats.level, stats.loss, stats.bpp,
             ));
         }
         Event::Validation { step, levels } => {

@@ -25,7 +25,7 @@ pub use gdn::SimplifiedGdn;
 pub use hyper::{HyperAnalysis, HyperSynthesis};
 pub use layers::LEAKY_SLOPE;
 pub use prior::{FactorizedPrior, PRIOR_SCALE_RANGE, channel_table};
-pub use rd::{GAIN_FLOOR, LATENT_LOG2_SCALE_RANGE, Quantization, RdOutput};
+pub use rd::{CodedLatents, GAIN_FLOOR, LATENT_LOG2_SCALE_RANGE, Quantization, RdOutput};
 pub use transforms::{Analysis, Synthesis};
 
 /// All of lic's networks, in float.

@@ -54,8 +54,32 @@ pub struct RdOutput {
 impl RdOutput {
     /// Bits per pixel, `[1]`.
     pub fn bpp(&self) -> Tensor<1> {
-        (self.y_bits.clone() + self.z_bits.clone()) / self.pixels as f32
+        bits_per_pixel(&self.y_bits, &self.z_bits, self.pixels)
     }
+}
+
+/// Result of [`LicModel::code_latents`]: the latents' rates and their decoded values.
+#[derive(Debug, Clone)]
+pub struct CodedLatents {
+    /// Decoded latent `ŷ` (`[B, M, H/16, W/16]`), before the inverse gain.
+    pub y_hat: Tensor<4>,
+    /// Bits of all latent symbols of the batch, `[1]`.
+    pub y_bits: Tensor<1>,
+    /// Bits of all hyper-latent symbols of the batch, `[1]`.
+    pub z_bits: Tensor<1>,
+    /// Pixels in the batch (`B * H * W`).
+    pub pixels: usize,
+}
+
+impl CodedLatents {
+    /// Bits per pixel, `[1]`.
+    pub fn bpp(&self) -> Tensor<1> {
+        bits_per_pixel(&self.y_bits, &self.z_bits, self.pixels)
+    }
+}
+
+fn bits_per_pixel(y_bits: &Tensor<1>, z_bits: &Tensor<1>, pixels: usize) -> Tensor<1> {
+    (y_bits.clone() + z_bits.clone()) / pixels as f32
 }
 
 /// `round(x)` forward, identity backward.
@@ -121,6 +145,24 @@ impl LicModel {
         inverse_gain: Tensor<4>,
         quant: Quantization<'_>,
     ) -> RdOutput {
+        let coded = self.code_latents(y, z, quant);
+        RdOutput {
+            x_hat: self.synthesis.forward(coded.y_hat * inverse_gain),
+            y_bits: coded.y_bits,
+            z_bits: coded.z_bits,
+            pixels: coded.pixels,
+        }
+    }
+
+    /// The rates of the latents `y` and `z` (as in [`Self::forward_rd_latents`]) and the
+    /// decoded `ŷ` before the inverse gain, without the synthesis: what training the
+    /// entropy model alone needs ([`crate::train::TrainConfig::freeze_transforms`]).
+    pub fn code_latents(
+        &self,
+        y: Tensor<4>,
+        z: Tensor<4>,
+        quant: Quantization<'_>,
+    ) -> CodedLatents {
         let device = y.device();
         let [b, m, h, w] = y.dims();
         let [_, zc, _, _] = z.dims();
@@ -186,9 +228,8 @@ impl LicModel {
             offset += c;
         }
         debug_assert_eq!(offset, m);
-        let y_hat = Tensor::cat(y_hat, 1) * inverse_gain;
-        RdOutput {
-            x_hat: self.synthesis.forward(y_hat),
+        CodedLatents {
+            y_hat: Tensor::cat(y_hat, 1),
             y_bits,
             z_bits,
             pixels: b * h * w * 256,

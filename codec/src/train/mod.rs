@@ -94,6 +94,14 @@ pub struct TrainConfig {
     pub grad_clip: f32,
     /// Seed of the initial weights and of every random choice.
     pub seed: u64,
+    /// Train the entropy model alone (`h_a`, `h_s`, the `z` prior, the channel groups'
+    /// contexts) on the rate, with the transforms `g_a`, `g_s` and the gains frozen: the
+    /// rate term is the only one that depends on those networks (up to which side of a
+    /// rounding boundary a latent falls), and a step skips the synthesis and every
+    /// backward pass through the transforms, several times cheaper than a full step.
+    /// Left out of the checkpoint when false, so earlier checkpoints read as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub freeze_transforms: bool,
 }
 
 impl TrainConfig {
@@ -110,6 +118,7 @@ impl TrainConfig {
             lr_milestones: Vec::new(),
             grad_clip: 1.0,
             seed: 1,
+            freeze_transforms: false,
         }
     }
 
@@ -209,8 +218,9 @@ pub struct StepStats {
     pub loss: f32,
     /// Estimated bits per pixel.
     pub bpp: f32,
-    /// Mean squared error on `[0, 1]` pixels.
-    pub mse: f32,
+    /// Mean squared error on `[0, 1]` pixels; `None` when the transforms are frozen
+    /// ([`TrainConfig::freeze_transforms`]: the step runs no synthesis).
+    pub mse: Option<f32>,
 }
 
 /// Validation result of one quality level: real rounding, rates from the likelihoods.
@@ -505,17 +515,30 @@ impl Trainer {
             &self.device,
         );
         let mut rng = self.config.noise_rng(step);
-        let out = self
-            .model
-            .forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
-        let bpp = out.bpp();
-        let mse = (out.x_hat - x).square().mean();
-        let loss = bpp.clone() + mse.clone() * (lambda * 255.0 * 255.0) as f32;
+        let (loss, bpp, mse) = if self.config.freeze_transforms {
+            // The frozen analysis runs without autodiff; only the entropy model is traced.
+            let y = self.model.analysis.valid().forward(x.inner()).autodiff()
+                * LicModel::gain_row(self.model.gains.gain.val().detach(), level);
+            let z = self.model.hyper_analysis.forward(y.clone());
+            let bpp = self
+                .model
+                .code_latents(y, z, Quantization::Noise(&mut rng))
+                .bpp();
+            (bpp.clone(), bpp, None)
+        } else {
+            let out = self
+                .model
+                .forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
+            let bpp = out.bpp();
+            let mse = (out.x_hat - x).square().mean();
+            let loss = bpp.clone() + mse.clone() * (lambda * 255.0 * 255.0) as f32;
+            (loss, bpp, Some(mse))
+        };
         let stats = StepStats {
             level,
             loss: loss.clone().into_scalar::<f32>(),
             bpp: bpp.into_scalar::<f32>(),
-            mse: mse.into_scalar::<f32>(),
+            mse: mse.map(|m| m.into_scalar::<f32>()),
         };
         if !stats.loss.is_finite() {
             return Err(Error::Checkpoint(format!(

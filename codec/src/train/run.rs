@@ -169,7 +169,11 @@ pub fn run(
         let t = Instant::now();
         let stats = trainer.step(&batch)?;
         trainer.state_mut().train_seconds += t.elapsed().as_secs_f64();
-        for (s, v) in sum.iter_mut().zip([stats.loss, stats.bpp, stats.mse]) {
+        // Frozen transforms give no distortion: its sum stays 0 and the line has no PSNR.
+        for (s, v) in sum
+            .iter_mut()
+            .zip([stats.loss, stats.bpp, stats.mse.unwrap_or(0.0)])
+        {
             *s += f64::from(v);
         }
         count += 1;
@@ -183,13 +187,13 @@ pub fn run(
         });
         if count >= log_every {
             let n = count as f64;
-            let mse = (sum[2] / n).max(1e-12);
-            append_log(
-                options,
-                &json!({"step": step, "loss": sum[0] / n, "bpp": sum[1] / n,
-                    "psnr": -10.0 * mse.log10(), "lr": trainer.config().learning_rate_at(step - 1),
-                    "crops_per_s": crops_per_second, "train_seconds": trainer.state().train_seconds}),
-            )?;
+            let mut line = json!({"step": step, "loss": sum[0] / n, "bpp": sum[1] / n,
+                "lr": trainer.config().learning_rate_at(step - 1),
+                "crops_per_s": crops_per_second, "train_seconds": trainer.state().train_seconds});
+            if stats.mse.is_some() {
+                line["psnr"] = json!(-10.0 * (sum[2] / n).max(1e-12).log10());
+            }
+            append_log(options, &line)?;
             (sum, count, interval) = ([0.0; 3], 0, Instant::now());
         }
         if last_checkpoint.elapsed() >= options.checkpoint_every {
