@@ -95,8 +95,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Train the entropy model alone (h_a, h_s, the z prior, the contexts) on the rate, with
-    /// the analysis, the synthesis and the gains frozen (new run, usually with --init): the
-    /// same decoded quality for fewer bits, at several times the steps per hour.
+    /// the analysis, the synthesis and the gains frozen (new run, usually with --init): fewer
+    /// bits for nearly the same decoded images (only where a latent rounds can move), at
+    /// about five times the crops per hour.
     #[arg(long, conflicts_with = "resume")]
     freeze_transforms: bool,
     /// Minutes between checkpoints (each validated).
