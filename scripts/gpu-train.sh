@@ -26,13 +26,26 @@ cd "$(dirname "$0")/.."
 
 CARRY=carry
 
+# FNV-1a (64 bits) of a file name, mod 20: lic's validation split (codec/src/train/data.rs;
+# 0 is held out). Bash arithmetic wraps at 64 bits as the hash does; the sign is undone.
+split_of() {
+    local LC_ALL=C s=$1 h=$((0xcbf29ce484222325)) i c
+    for ((i = 0; i < ${#s}; i++)); do
+        printf -v c '%d' "'${s:i:1}"
+        h=$(( (h ^ c) * 0x100000001b3 ))
+    done
+    if (( h < 0 )); then echo $(( (h % 20 + 16 + 20) % 20 )); else echo $(( h % 20 )); fi
+}
+
 pack() {
     local run_dir=$1
     mkdir -p "$CARRY/data" "$CARRY/run" "$CARRY/gl"
     grep -qx '/carry/' .gitignore || echo '/carry/' >> .gitignore
     cargo build --release -p lic-cli
     strip -o "$CARRY/lic" target/release/lic
-    xz -T0 -6 -f "$CARRY/lic"
+    # -9e: one block with a 64 MiB dictionary, 22 MB where -6 in parallel blocks gave 31
+    # (the stripped binary is about 100 MB), so about a hundred more crops travel.
+    xz -T0 -9e -f "$CARRY/lic"
     # The Vulkan loader and the GL dispatch libraries: the NVIDIA driver there brings its
     # Vulkan ICD, but that ICD links against libglvnd's libraries, and without them wgpu
     # finds no adapter (measured on the H100: "no adapter found" with libvulkan1 alone).
@@ -41,22 +54,35 @@ pack() {
         apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2)
     cp "$run_dir/checkpoint.licm" "$CARRY/run/" 2>/dev/null || echo "no checkpoint in $run_dir: the remote run starts afresh (or from --init MODEL)"
     # A deterministic subset of the training crops (sorted, every k-th file), as many as fit
-    # in what is left of the 64 MiB copy: the tracked files travel too.
+    # in what is left of the 64 MiB copy: the tracked files travel too. They travel as
+    # lossless WebP (cwebp, package `webp`; the same pixels in about 3/4 of the PNG's bytes).
+    # The files held out here (lic's split hashes the file name, `.png` included) are left
+    # out: renamed `.webp`, they would fall on the other side of the split there.
+    command -v cwebp > /dev/null || { echo "cwebp missing: apt-get install webp" >&2; exit 1; }
     rm -f "$CARRY"/data/*
-    local budget tracked used avail all avg k
+    local budget tracked used avail avg k f
     budget=$(( ${LIC_GPU_BUDGET_MIB:-62} * 1048576 ))
     tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
     used=$(du -sb "$CARRY" | cut -f1)
     avail=$(( budget - tracked - used ))
-    all=$(ls ../shared/datasets/train/*.png | wc -l)
-    avg=$(( $(cat ../shared/datasets/train/*.png | wc -c) / all ))
+    local -a train=()
+    for f in ../shared/datasets/train/*.png; do
+        [ "$(split_of "$(basename "$f")")" != 0 ] && train+=("$f")
+    done
+    avg=$(( $(cat "${train[@]}" | wc -c) / ${#train[@]} * 4 / 5 ))
     if [ "$avail" -le $(( 20 * avg )) ]; then
         echo "only $avail bytes left for crops: too few to train on" >&2
         exit 1
     fi
-    k=$(( (all * avg + avail - 1) / avail ))
-    ls ../shared/datasets/train/*.png | awk -v k="$k" 'NR % k == 0' | xargs -I{} cp {} "$CARRY/data/"
-    echo "$(ls "$CARRY/data" | wc -l) crops (every ${k}th), tracked files $((tracked / 1048576)) MiB"
+    k=$(( (${#train[@]} * avg + avail - 1) / avail ))
+    printf '%s\n' "${train[@]}" | awk -v k="$k" 'NR % k == 0' | while read -r f; do
+        cwebp -quiet -lossless -z 3 "$f" -o "$CARRY/data/$(basename "$f" .png).webp"
+    done
+    # The estimate of 4/5 may miss: drop the last files until the copy fits.
+    while (( $(du -sb "$CARRY" | cut -f1) + tracked > budget )); do
+        rm "$(ls "$CARRY"/data/* | tail -1)"
+    done
+    echo "$(ls "$CARRY/data" | wc -l) crops (every ${k}th training file), tracked files $((tracked / 1048576)) MiB"
     du -sh "$CARRY"
 }
 

@@ -344,6 +344,41 @@ fn a_model_grown_by_a_latent_group_codes_as_the_original_then_trains() {
 }
 
 #[test]
+fn a_lossless_webp_copy_of_a_crop_trains_as_its_png() {
+    // scripts/gpu-train.sh carries the training crops as lossless WebP (`cwebp`, package
+    // `webp`, which scripts/test.sh installs): they must load to the same pixels.
+    let dir = tempfile::tempdir().unwrap();
+    let pngs: Vec<PathBuf> = ["elementary_0001_96.png", "wikiphotos_0011_96.png"]
+        .iter()
+        .map(|n| data_dir().join(n))
+        .collect();
+    let webps: Vec<PathBuf> = pngs
+        .iter()
+        .map(|png| {
+            let webp = dir
+                .path()
+                .join(png.file_stem().unwrap())
+                .with_extension("webp");
+            let status = std::process::Command::new("cwebp")
+                .args(["-quiet", "-lossless", "-z", "3"])
+                .arg(png)
+                .arg("-o")
+                .arg(&webp)
+                .status()
+                .expect("cwebp (apt-get install webp)");
+            assert!(status.success());
+            webp
+        })
+        .collect();
+    let (a, b) = (
+        validation_crops(&pngs, 64).unwrap(),
+        validation_crops(&webps, 64).unwrap(),
+    );
+    assert_eq!(a, b);
+    assert!(a[0] != a[1], "two different crops");
+}
+
+#[test]
 fn batches_and_splits_depend_only_on_seed_and_step() {
     assert_eq!(batch_plan(3, 17, 4, 100), batch_plan(3, 17, 4, 100));
     assert_ne!(batch_plan(3, 17, 4, 100), batch_plan(3, 18, 4, 100));
