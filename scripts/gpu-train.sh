@@ -69,7 +69,7 @@ pack() {
     for f in ../shared/datasets/train/*.png; do
         [ "$(split_of "$(basename "$f")")" != 0 ] && train+=("$f")
     done
-    avg=$(( $(cat "${train[@]}" | wc -c) / ${#train[@]} * 4 / 5 ))
+    avg=$(( $(stat -c %s "${train[@]}" | awk '{s+=$1} END {print s}') / ${#train[@]} * 4 / 5 ))
     if [ "$avail" -le $(( 20 * avg )) ]; then
         echo "only $avail bytes left for crops: too few to train on" >&2
         exit 1

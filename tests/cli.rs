@@ -645,18 +645,11 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     let session: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
     assert_eq!(session["session"]["config"]["grad_clip"], 0.25);
     let clipped = clipped.to_str().unwrap();
-    let o = lic(&[
-        "train",
-        "--data",
-        &data,
-        "--run",
-        clipped,
-        "--resume",
-        "--steps",
-        "2",
-        "--grad-clip",
-        "2",
-    ]);
+    let resume_clipped = |more: &[&str]| {
+        let resume = ["train", "--data", &data, "--run", clipped, "--resume"];
+        lic(&[&resume[..], &["--steps", "2"], more].concat())
+    };
+    let o = resume_clipped(&["--grad-clip", "2"]);
     assert_fails_with(&o, "--grad-clip");
     // --freeze-transforms is recorded with the run too; its steps log the rate alone.
     let o = train_from(
@@ -686,17 +679,7 @@ fn train_resume_export_then_encode_with_the_exported_model() {
         step.get("psnr").is_none() && step["loss"] == step["bpp"],
         "{step}"
     );
-    let o = lic(&[
-        "train",
-        "--data",
-        &data,
-        "--run",
-        clipped,
-        "--resume",
-        "--steps",
-        "2",
-        "--freeze-transforms",
-    ]);
+    let o = resume_clipped(&["--freeze-transforms"]);
     assert_fails_with(&o, "--freeze-transforms");
     let o = train_from("unclipped", m, &["--steps", "0", "--grad-clip", "0"]);
     assert_fails_with(&o, "gradient clip must be positive");

@@ -156,7 +156,7 @@ impl Refiner {
         let cost = |out: RdOutput| {
             let squared = (out.x_hat.clamp(0.0, 1.0) - x.clone()).square() * mask.clone();
             let mse = squared.sum() / (3.0 * pixels) as f32;
-            let bpp = (out.y_bits + out.z_bits) / pixels as f32;
+            let bpp = (out.latents.y_bits + out.latents.z_bits) / pixels as f32;
             let loss = bpp.clone() + mse.clone() * weight as f32;
             (bpp, mse, loss)
         };

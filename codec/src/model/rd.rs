@@ -43,18 +43,14 @@ pub enum Quantization<'a> {
 pub struct RdOutput {
     /// Reconstruction `[B, 3, H, W]` (unclamped).
     pub x_hat: Tensor<4>,
-    /// Bits of all latent symbols of the batch, `[1]`.
-    pub y_bits: Tensor<1>,
-    /// Bits of all hyper-latent symbols of the batch, `[1]`.
-    pub z_bits: Tensor<1>,
-    /// Pixels in the batch (`B * H * W`).
-    pub pixels: usize,
+    /// The latents it was made from, with their rates.
+    pub latents: CodedLatents,
 }
 
 impl RdOutput {
     /// Bits per pixel, `[1]`.
     pub fn bpp(&self) -> Tensor<1> {
-        bits_per_pixel(&self.y_bits, &self.z_bits, self.pixels)
+        self.latents.bpp()
     }
 }
 
@@ -74,12 +70,8 @@ pub struct CodedLatents {
 impl CodedLatents {
     /// Bits per pixel, `[1]`.
     pub fn bpp(&self) -> Tensor<1> {
-        bits_per_pixel(&self.y_bits, &self.z_bits, self.pixels)
+        (self.y_bits.clone() + self.z_bits.clone()) / self.pixels as f32
     }
-}
-
-fn bits_per_pixel(y_bits: &Tensor<1>, z_bits: &Tensor<1>, pixels: usize) -> Tensor<1> {
-    (y_bits.clone() + z_bits.clone()) / pixels as f32
 }
 
 /// `round(x)` forward, identity backward.
@@ -145,12 +137,10 @@ impl LicModel {
         inverse_gain: Tensor<4>,
         quant: Quantization<'_>,
     ) -> RdOutput {
-        let coded = self.code_latents(y, z, quant);
+        let latents = self.code_latents(y, z, quant);
         RdOutput {
-            x_hat: self.synthesis.forward(coded.y_hat * inverse_gain),
-            y_bits: coded.y_bits,
-            z_bits: coded.z_bits,
-            pixels: coded.pixels,
+            x_hat: self.synthesis.forward(latents.y_hat.clone() * inverse_gain),
+            latents,
         }
     }
 

@@ -604,7 +604,7 @@ impl Trainer {
         let x = image_tensor(image, &device);
         let [_, _, ph, pw] = x.dims();
         let out = model.forward_rd(x, level, Quantization::Round);
-        let bits = f64::from((out.y_bits + out.z_bits).into_scalar::<f32>());
+        let bits = f64::from((out.latents.y_bits + out.latents.z_bits).into_scalar::<f32>());
         let rec = to_vec(out.x_hat)?;
         Ok(FloatEstimate {
             bits,
