@@ -651,11 +651,13 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     };
     let o = resume_clipped(&["--grad-clip", "2"]);
     assert_fails_with(&o, "--grad-clip");
-    // --freeze-transforms is recorded with the run too; its steps log the rate alone.
-    let o = train_from(
-        "entropy",
-        m,
-        &[
+    // Training some parts alone is recorded with the run too, and refused on --resume: the
+    // entropy model's steps log the rate alone, the synthesis' the PSNR as well.
+    for (flag, recorded, logs_psnr) in [
+        ("--freeze-transforms", "entropy_model", false),
+        ("--synthesis-only", "synthesis", true),
+    ] {
+        let args = [
             "--crop",
             "64",
             "--batch",
@@ -664,23 +666,27 @@ fn train_resume_export_then_encode_with_the_exported_model() {
             "2",
             "--log-every",
             "1",
-            "--freeze-transforms",
-        ],
+        ];
+        let o = train_from(recorded, m, &[&args[..], &[flag]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let log = std::fs::read_to_string(dir.path().join(recorded).join("log.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["session"]["config"]["trained"], recorded);
+        let step = lines.iter().find(|l| l.get("step").is_some()).unwrap();
+        assert_eq!(step.get("psnr").is_some(), logs_psnr, "{step}");
+        assert_eq!(step["loss"] == step["bpp"], !logs_psnr, "{step}");
+        let o = resume_clipped(&[flag]);
+        assert_fails_with(&o, flag);
+    }
+    let o = train_from(
+        "both",
+        m,
+        &["--steps", "0", "--freeze-transforms", "--synthesis-only"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let log = std::fs::read_to_string(dir.path().join("entropy/log.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines[0]["session"]["config"]["freeze_transforms"], true);
-    let step = lines.iter().find(|l| l.get("step").is_some()).unwrap();
-    assert!(
-        step.get("psnr").is_none() && step["loss"] == step["bpp"],
-        "{step}"
-    );
-    let o = resume_clipped(&["--freeze-transforms"]);
-    assert_fails_with(&o, "--freeze-transforms");
+    assert_fails_with(&o, "--synthesis-only");
     let o = train_from("unclipped", m, &["--steps", "0", "--grad-clip", "0"]);
     assert_fails_with(&o, "gradient clip must be positive");
     // A stated λ set that contradicts the recorded one is refused.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use lic_codec::model::{ModelConfig, named_parameters};
 use lic_codec::train::{
     CHECKPOINT_FILE, Dataset, Event, KEPT_CHECKPOINTS, LOG_FILE, MODEL_FILE, RunOptions, StepStats,
-    TrainConfig, Trainer, batch_plan, run, save_average, validation_crops,
+    TrainConfig, TrainedParts, Trainer, batch_plan, run, save_average, validation_crops,
 };
 use lic_codec::{
     Device, Error, Image, Limits, Model, ModelFile, decode, decode_latent, encode,
@@ -182,62 +182,101 @@ fn weights_alone_resume_with_a_fresh_optimizer() {
     assert!(steps[0].1.loss.is_finite());
 }
 
-#[test]
-fn frozen_transforms_train_the_entropy_model_alone_on_the_rate() {
+/// Parameter-name prefixes of the model's parts, for checking which ones a run moved.
+const PARTS: [&str; 8] = [
+    "analysis.",
+    "synthesis.",
+    "gains.gain",
+    "gains.inverse",
+    "hyper_analysis.",
+    "hyper_synthesis.",
+    "groups.",
+    "prior.",
+];
+
+/// Trains the tiny model six plain steps, then three more with `trained` from there, and
+/// checks that the plain steps moved every part and the others exactly the parts named in
+/// `moving`; that a resumed run keeps the setting and goes on exactly; and that a plain run's
+/// checkpoint does not mention the setting. Returns the later steps' stats and the trainers
+/// before and after them.
+fn train_parts(
+    trained: TrainedParts,
+    moving: &[&str],
+) -> (Vec<(u64, StepStats)>, Trainer, Trainer) {
     let dev = Device::flex();
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // A plain run's checkpoint does not mention the option, as before it existed.
-    let (plain, _) = train_to(Trainer::new(config(), "t", &dev).unwrap(), a.path(), 1);
+    // Six plain steps, so that the latents no longer all round to zero (the inverse gains
+    // get no gradient before) and every part has moved from its seeded values.
+    let fresh = Trainer::new(config(), "t", &dev).unwrap();
+    let seeded = named_parameters(fresh.model());
+    let (plain, _) = train_to(fresh, a.path(), 6);
     let bytes = std::fs::read(a.path().join(CHECKPOINT_FILE)).unwrap();
     let json = ModelFile::from_bytes(&bytes).unwrap().config.to_string();
-    assert!(!json.contains("freeze_transforms"), "{json}");
+    assert!(!json.contains("trained"), "{json}");
+    let start = plain.export().unwrap();
 
     let mut c = config();
-    c.freeze_transforms = true;
-    let trainer = Trainer::new(c.clone(), "t", &dev).unwrap();
-    let before = named_parameters(trainer.model());
-    let (frozen, steps) = train_to(trainer, b.path(), 3);
+    c.trained = trained;
+    let from_plain = || Trainer::from_model(&start, None, c.clone(), "t", &dev).unwrap();
+    let initial = from_plain();
+    let before = named_parameters(initial.model());
+    let (done, steps) = train_to(from_plain(), b.path(), 3);
+    let after = named_parameters(done.model());
+    type Named = [(String, Vec<usize>, Vec<f32>)];
+    let moved = |was: &Named, now: &Named, part: &str| {
+        now.iter()
+            .zip(was)
+            .any(|((name, _, x), (_, _, y))| name.starts_with(part) && x != y)
+    };
+    for part in PARTS {
+        assert!(
+            moved(&seeded, &named_parameters(plain.model()), part),
+            "{part}"
+        );
+        assert_eq!(
+            moved(&before, &after, part),
+            moving.contains(&part),
+            "{part}"
+        );
+    }
+    // The setting is the run's: a resumed run keeps it and goes on exactly.
+    let d = tempfile::tempdir().unwrap();
+    let (first, _) = train_to(from_plain(), d.path(), 2);
+    drop(first);
+    let resumed = Trainer::from_checkpoint(d.path(), true, &dev).unwrap();
+    assert_eq!(resumed.config().trained, trained);
+    let (resumed, resumed_steps) = train_to(resumed, d.path(), 3);
+    assert_eq!(&steps[2..], &resumed_steps[..]);
+    assert_eq!(named_parameters(resumed.model()), after);
+    (steps, initial, done)
+}
+
+#[test]
+fn frozen_transforms_train_the_entropy_model_alone_on_the_rate() {
+    let entropy_model = ["hyper_analysis.", "hyper_synthesis.", "groups.", "prior."];
+    let (steps, ..) = train_parts(TrainedParts::EntropyModel, &entropy_model);
     for (_, s) in &steps {
         assert!(s.loss.is_finite() && s.bpp > 0.0, "{s:?}");
         assert_eq!((s.mse, s.loss), (None, s.bpp), "the loss is the rate alone");
     }
-    let after = named_parameters(frozen.model());
-    let frozen_part = |name: &str| {
-        ["analysis.", "synthesis.", "gains."]
-            .iter()
-            .any(|p| name.starts_with(p))
-    };
-    for part in [
-        "analysis.",
-        "synthesis.",
-        "gains.",
-        "hyper_analysis.",
-        "hyper_synthesis.",
-        "groups.",
-        "prior.",
-    ] {
-        let changed = before
-            .iter()
-            .zip(&after)
-            .filter(|((name, ..), _)| name.starts_with(part))
-            .any(|((_, _, x), (_, _, y))| x != y);
-        assert_eq!(changed, !frozen_part(part), "{part}");
+}
+
+#[test]
+fn synthesis_only_training_keeps_every_rate_and_changes_the_decoded_images() {
+    let (steps, before, after) =
+        train_parts(TrainedParts::Synthesis, &["synthesis.", "gains.inverse"]);
+    for (_, s) in &steps {
+        assert!(s.loss.is_finite() && s.bpp > 0.0, "{s:?}");
+        assert!(s.mse.is_some_and(|m| m > 0.0), "{s:?}");
     }
-    // The plain run trains the transforms (so the comparison above can tell them apart).
-    let plain_synthesis_moved = named_parameters(plain.model())
-        .iter()
-        .zip(&before)
-        .any(|((name, _, x), (_, _, y))| name.starts_with("synthesis.") && x != y);
-    assert!(plain_synthesis_moved);
-    // The option is the run's: a resumed run keeps it and goes on exactly.
-    let d = tempfile::tempdir().unwrap();
-    let (first, _) = train_to(Trainer::new(c, "t", &dev).unwrap(), d.path(), 2);
-    drop(first);
-    let resumed = Trainer::from_checkpoint(d.path(), true, &dev).unwrap();
-    assert!(resumed.config().freeze_transforms);
-    let (resumed, resumed_steps) = train_to(resumed, d.path(), 3);
-    assert_eq!(&steps[2..], &resumed_steps[..]);
-    assert_eq!(named_parameters(resumed.model()), after);
+    // The encoder is untouched: every level codes the validation crops with the same bits,
+    // and only the quality of what the synthesis makes of them moves.
+    let crops = validation_crops(&[data_dir().join("wikiphotos_0011_96.png")], 64).unwrap();
+    let (was, now) = (before.validate(&crops, 64), after.validate(&crops, 64));
+    for (w, n) in was.iter().zip(&now) {
+        assert_eq!(w.bpp.to_bits(), n.bpp.to_bits(), "level {}", w.level);
+    }
+    assert!(was.iter().zip(&now).any(|(w, n)| w.psnr != n.psnr));
 }
 
 #[test]

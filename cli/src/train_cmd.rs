@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::model::ModelConfig;
 use lic_codec::train::{
-    CHECKPOINT_FILE, Event, LOG_FILE, MODEL_FILE, RunOptions, TrainConfig, Trainer,
+    CHECKPOINT_FILE, Event, LOG_FILE, MODEL_FILE, RunOptions, TrainConfig, TrainedParts, Trainer,
     default_lambdas, model_lambdas, run, save_average,
 };
 use lic_codec::{ModelFile, ModelInfo};
@@ -98,8 +98,14 @@ pub struct TrainArgs {
     /// the analysis, the synthesis and the gains frozen (new run, usually with --init): fewer
     /// bits for nearly the same decoded images (only where a latent rounds can move), at
     /// about five times the crops per hour.
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, conflicts_with_all = ["resume", "synthesis_only"])]
     freeze_transforms: bool,
+    /// Train the synthesis and the inverse gains alone on the distortion, with the encoder
+    /// (the analysis, the gains, the entropy model) frozen (new run, usually with --init):
+    /// every image keeps its symbols and rate, only the decoded images change; a step skips
+    /// the backward pass through the encoder.
+    #[arg(long, conflicts_with = "resume")]
+    synthesis_only: bool,
     /// Minutes between checkpoints (each validated).
     #[arg(long, default_value_t = 10.0)]
     checkpoint_minutes: f64,
@@ -209,7 +215,11 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         config.warmup_steps = args.warmup;
         config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
         config.seed = args.seed;
-        config.freeze_transforms = args.freeze_transforms;
+        config.trained = match (args.freeze_transforms, args.synthesis_only) {
+            (true, _) => TrainedParts::EntropyModel,
+            (false, true) => TrainedParts::Synthesis,
+            (false, false) => TrainedParts::All,
+        };
         if args.force {
             remove_old_log(&args.run_dir)?;
         }

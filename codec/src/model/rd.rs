@@ -146,7 +146,7 @@ impl LicModel {
 
     /// The rates of the latents `y` and `z` (as in [`Self::forward_rd_latents`]) and the
     /// decoded `ŷ` before the inverse gain, without the synthesis: what training the
-    /// entropy model alone needs ([`crate::train::TrainConfig::freeze_transforms`]).
+    /// entropy model alone needs ([`crate::train::TrainedParts::EntropyModel`]).
     pub fn code_latents(
         &self,
         y: Tensor<4>,

@@ -94,14 +94,38 @@ pub struct TrainConfig {
     pub grad_clip: f32,
     /// Seed of the initial weights and of every random choice.
     pub seed: u64,
-    /// Train the entropy model alone (`h_a`, `h_s`, the `z` prior, the channel groups'
-    /// contexts) on the rate, with the transforms `g_a`, `g_s` and the gains frozen: the
-    /// rate term is the only one that depends on those networks (up to which side of a
-    /// rounding boundary a latent falls), and a step skips the synthesis and every
-    /// backward pass through the transforms, several times cheaper than a full step.
-    /// Left out of the checkpoint when false, so earlier checkpoints read as before.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub freeze_transforms: bool,
+    /// Which networks the steps train ([`TrainedParts`]); the rest stay frozen. Left out of
+    /// the checkpoint when all are trained, so earlier checkpoints read as before.
+    #[serde(default, skip_serializing_if = "TrainedParts::is_all")]
+    pub trained: TrainedParts,
+}
+
+/// Which parts of the model a training step updates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainedParts {
+    /// Every network and the gains, on `bpp + λ · 255² · MSE`.
+    #[default]
+    All,
+    /// The entropy model alone (`h_a`, `h_s`, the `z` prior, the channel groups' contexts) on
+    /// the rate, with the transforms `g_a`, `g_s` and the gains frozen: the rate term is the
+    /// only one that depends on those networks (up to which side of a rounding boundary a
+    /// latent falls), and a step skips the synthesis and every backward pass through the
+    /// transforms, several times cheaper than a full step.
+    EntropyModel,
+    /// The synthesis `g_s` and the inverse gains alone on the distortion, with the encoder
+    /// (`g_a`, the gains, the entropy model) frozen: the latents are coded as the codec codes
+    /// them (real rounding around the predicted means), so an image's symbols and rate stay
+    /// exactly what they were and only the decoded image changes; the step needs no
+    /// backward pass through the analysis or the entropy model.
+    Synthesis,
+}
+
+impl TrainedParts {
+    /// Whether every part is trained (the default).
+    pub fn is_all(&self) -> bool {
+        *self == Self::All
+    }
 }
 
 impl TrainConfig {
@@ -118,7 +142,7 @@ impl TrainConfig {
             lr_milestones: Vec::new(),
             grad_clip: 1.0,
             seed: 1,
-            freeze_transforms: false,
+            trained: TrainedParts::All,
         }
     }
 
@@ -218,8 +242,8 @@ pub struct StepStats {
     pub loss: f32,
     /// Estimated bits per pixel.
     pub bpp: f32,
-    /// Mean squared error on `[0, 1]` pixels; `None` when the transforms are frozen
-    /// ([`TrainConfig::freeze_transforms`]: the step runs no synthesis).
+    /// Mean squared error on `[0, 1]` pixels; `None` when the entropy model is trained alone
+    /// ([`TrainedParts::EntropyModel`]: the step runs no synthesis).
     pub mse: Option<f32>,
 }
 
@@ -515,24 +539,46 @@ impl Trainer {
             &self.device,
         );
         let mut rng = self.config.noise_rng(step);
-        let (loss, bpp, mse) = if self.config.freeze_transforms {
-            // The frozen analysis runs without autodiff; only the entropy model is traced.
-            let y = self.model.analysis.valid().forward(x.inner()).autodiff()
-                * LicModel::gain_row(self.model.gains.gain.val().detach(), level);
-            let z = self.model.hyper_analysis.forward(y.clone());
-            let bpp = self
-                .model
-                .code_latents(y, z, Quantization::Noise(&mut rng))
-                .bpp();
-            (bpp.clone(), bpp, None)
-        } else {
-            let out = self
-                .model
-                .forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
-            let bpp = out.bpp();
-            let mse = (out.x_hat - x).square().mean();
-            let loss = bpp.clone() + mse.clone() * (lambda * 255.0 * 255.0) as f32;
-            (loss, bpp, Some(mse))
+        let distortion_weight = (lambda * 255.0 * 255.0) as f32;
+        let (loss, bpp, mse) = match self.config.trained {
+            TrainedParts::All => {
+                let out = self
+                    .model
+                    .forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
+                let bpp = out.bpp();
+                let mse = (out.x_hat - x).square().mean();
+                let loss = bpp.clone() + mse.clone() * distortion_weight;
+                (loss, bpp, Some(mse))
+            }
+            TrainedParts::EntropyModel => {
+                // The frozen analysis runs without autodiff; only the entropy model is traced.
+                let y = self.model.analysis.valid().forward(x.inner()).autodiff()
+                    * LicModel::gain_row(self.model.gains.gain.val().detach(), level);
+                let z = self.model.hyper_analysis.forward(y.clone());
+                let bpp = self
+                    .model
+                    .code_latents(y, z, Quantization::Noise(&mut rng))
+                    .bpp();
+                (bpp.clone(), bpp, None)
+            }
+            TrainedParts::Synthesis => {
+                // The frozen encoder codes the latents without autodiff, rounding as the
+                // codec does; only the synthesis and the inverse gains are traced.
+                let encoder = self.model.valid();
+                let y = encoder.analysis.forward(x.clone().inner())
+                    * LicModel::gain_row(encoder.gains.gain.val(), level);
+                let z = encoder.hyper_analysis.forward(y.clone());
+                let coded = encoder.code_latents(y, z, Quantization::Round);
+                let inverse = LicModel::gain_row(self.model.gains.inverse.val(), level);
+                let x_hat = self
+                    .model
+                    .synthesis
+                    .forward(coded.y_hat.clone().autodiff() * inverse);
+                let bpp = coded.bpp().autodiff();
+                let mse = (x_hat - x).square().mean();
+                let loss = bpp.clone() + mse.clone() * distortion_weight;
+                (loss, bpp, Some(mse))
+            }
         };
         let stats = StepStats {
             level,
