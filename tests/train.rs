@@ -474,3 +474,27 @@ fn invalid_configurations_and_missing_runs_are_refused() {
         Err(Error::Checkpoint(_))
     ));
 }
+
+#[test]
+fn the_trained_parts_read_back_and_the_older_freeze_transforms_field_reads_as_entropy_model() {
+    let mut c = config();
+    for parts in [TrainedParts::EntropyModel, TrainedParts::Synthesis] {
+        c.trained = parts;
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
+    }
+    // lic wrote the entropy-only setting as a boolean before there were two settings.
+    let json = serde_json::to_value(&c).unwrap();
+    let older = |freeze: bool| {
+        let mut v = json.clone();
+        let fields = v.as_object_mut().unwrap();
+        fields.remove("trained");
+        fields.insert("freeze_transforms".into(), freeze.into());
+        serde_json::from_value::<TrainConfig>(v).unwrap().trained
+    };
+    assert_eq!(older(true), TrainedParts::EntropyModel);
+    assert_eq!(older(false), TrainedParts::All);
+    let mut unknown = json.clone();
+    unknown["trained"] = "everything".into();
+    assert!(serde_json::from_value::<TrainConfig>(unknown).is_err());
+}

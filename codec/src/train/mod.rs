@@ -95,8 +95,15 @@ pub struct TrainConfig {
     /// Seed of the initial weights and of every random choice.
     pub seed: u64,
     /// Which networks the steps train ([`TrainedParts`]); the rest stay frozen. Left out of
-    /// the checkpoint when all are trained, so earlier checkpoints read as before.
-    #[serde(default, skip_serializing_if = "TrainedParts::is_all")]
+    /// the checkpoint when all are trained, so earlier checkpoints read as before; read from
+    /// `"freeze_transforms": true` too, as lic wrote the entropy-only setting before there
+    /// were two.
+    #[serde(
+        default,
+        alias = "freeze_transforms",
+        deserialize_with = "TrainedParts::deserialize_stored",
+        skip_serializing_if = "TrainedParts::is_all"
+    )]
     pub trained: TrainedParts,
 }
 
@@ -125,6 +132,23 @@ impl TrainedParts {
     /// Whether every part is trained (the default).
     pub fn is_all(&self) -> bool {
         *self == Self::All
+    }
+
+    /// The stored setting: a [`TrainedParts`], or the boolean of `freeze_transforms`.
+    fn deserialize_stored<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Parts(TrainedParts),
+            FreezeTransforms(bool),
+        }
+        Ok(match Stored::deserialize(d)? {
+            Stored::Parts(parts) => parts,
+            Stored::FreezeTransforms(true) => Self::EntropyModel,
+            Stored::FreezeTransforms(false) => Self::All,
+        })
     }
 }
 
