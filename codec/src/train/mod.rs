@@ -593,12 +593,12 @@ impl Trainer {
                     * LicModel::gain_row(encoder.gains.gain.val(), level);
                 let z = encoder.hyper_analysis.forward(y.clone());
                 let coded = encoder.code_latents(y, z, Quantization::Round);
+                let bpp = coded.bpp().autodiff();
                 let inverse = LicModel::gain_row(self.model.gains.inverse.val(), level);
                 let x_hat = self
                     .model
                     .synthesis
-                    .forward(coded.y_hat.clone().autodiff() * inverse);
-                let bpp = coded.bpp().autodiff();
+                    .forward(coded.y_hat.autodiff() * inverse);
                 let mse = (x_hat - x).square().mean();
                 let loss = bpp.clone() + mse.clone() * distortion_weight;
                 (loss, bpp, Some(mse))
