@@ -102,8 +102,8 @@ pub struct TrainArgs {
     freeze_transforms: bool,
     /// Train the synthesis and the inverse gains alone on the distortion, with the encoder
     /// (the analysis, the gains, the entropy model) frozen (new run, usually with --init):
-    /// every image keeps its symbols and rate, only the decoded images change; a step skips
-    /// the backward pass through the encoder.
+    /// every image keeps its symbols and rate, only the decoded images change; about twice the
+    /// crops per hour (no backward pass through the encoder).
     #[arg(long, conflicts_with = "resume")]
     synthesis_only: bool,
     /// Minutes between checkpoints (each validated).
