@@ -14,11 +14,10 @@
 
 use std::path::PathBuf;
 
-use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use lic_codec::model::LicModel;
-use lic_codec::train::{TrainConfig, Trainer, model_lambdas, validation_crops};
-use lic_codec::{Device, ModelFile, ModelInfo};
+use lic_codec::train::{float_model, validation_crops};
+use lic_codec::{Device, ModelFile};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -52,11 +51,7 @@ fn main() -> Result<(), Failure> {
     }
     let file = ModelFile::from_bytes(&std::fs::read(&args[0])?)?;
     let device = Device::flex();
-    let info: ModelInfo = serde_json::from_value(file.config.clone())?;
-    let mut config = TrainConfig::new(info.architecture.clone());
-    config.lambdas = model_lambdas(&info, None)?;
-    let trainer = Trainer::from_model(&file, None, config, "diag", &device)?;
-    let model = trainer.model().valid();
+    let (_, model) = float_model(&file, &device)?;
     let files: Vec<PathBuf> = args[1..].iter().map(PathBuf::from).collect();
     let c = 256;
     let crops = validation_crops(&files, c)?;

@@ -15,8 +15,8 @@ use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
 use lic_codec::model::LicModel;
-use lic_codec::train::{TrainConfig, Trainer, model_lambdas, validation_crops};
-use lic_codec::{ColorFormat, Device, Image, ModelFile, ModelInfo, metrics};
+use lic_codec::train::{float_model, validation_crops};
+use lic_codec::{ColorFormat, Device, Image, ModelFile, metrics};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -79,13 +79,8 @@ fn main() -> Result<(), Failure> {
     let file = ModelFile::from_bytes(&std::fs::read(&args.model)?)?;
     let device = Device::flex();
     // The deployable model's float networks, as `lic train --init` rebuilds them.
-    // Its own architecture and λ set, so every level keeps its gains as stored.
-    let info: ModelInfo = serde_json::from_value(file.config.clone())?;
-    let mut config = TrainConfig::new(info.architecture.clone());
-    config.lambdas = model_lambdas(&info, None)?;
-    let trainer = Trainer::from_model(&file, None, config, "ceiling", &device)?;
-    let model = trainer.model();
     let ad = device.autodiff();
+    let (_, model) = float_model(&file, &ad)?;
 
     // The centre crop, as a run's validation cuts it; its values are exact multiples of
     // 1/255, so `to_image` gives back the 8-bit crop itself.

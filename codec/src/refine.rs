@@ -31,8 +31,7 @@ use crate::error::{Error, Result};
 use crate::model::{LicModel, Quantization, RdOutput, SplitMix64, quality_position};
 use crate::picture::Image;
 use crate::runtime::Model;
-use crate::train::model_lambdas;
-use crate::train::warm;
+use crate::train::{float_model, model_lambdas};
 
 /// How hard the encoder works on each image's latents.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,10 +91,10 @@ impl Refiner {
     /// # Errors
     /// [`Error::InvalidModel`] if the file is not a deployable lic model.
     pub fn from_file(file: &ModelFile, device: &Device) -> Result<Self> {
-        let (info, params) = warm::model_parameters(file)?;
-        let lambdas = model_lambdas(&info, None)?;
         let device = device.clone().autodiff();
-        let model = warm::load_model(&params, &info.architecture, &device)?.no_grad();
+        let (info, model) = float_model(file, &device)?;
+        let lambdas = model_lambdas(&info, None)?;
+        let model = model.no_grad();
         Ok(Self {
             fingerprint: file.fingerprint(),
             model,

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use average::{as_checkpoint, average_checkpoints, save_average};
 pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
 pub use run::{Event, RunOptions, run};
-pub use warm::model_lambdas;
+pub use warm::{float_model, model_lambdas};
 
 use crate::codec::{image_tensor, planar_to_image, to_vec};
 use crate::error::{Error, Result};

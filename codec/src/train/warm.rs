@@ -87,6 +87,18 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameter
     Ok((info, params))
 }
 
+/// The float networks a deployable model file stands for, as `lic train --init` rebuilds
+/// them (the integer entropy networks dequantised, the `z` prior refitted to its tables), on
+/// `device`, with the file's description.
+///
+/// # Errors
+/// [`Error::InvalidModel`] if the file is not a deployable lic model.
+pub fn float_model(file: &ModelFile, device: &Device) -> Result<(ModelInfo, LicModel)> {
+    let (info, params) = model_parameters(file)?;
+    let model = load_model(&params, &info.architecture, device)?;
+    Ok((info, model))
+}
+
 /// The float model of `config` on `device` with every parameter taken from `params`.
 ///
 /// # Errors
