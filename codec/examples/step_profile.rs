@@ -1,38 +1,29 @@
-//! Where a training step's time goes on the CPU (burn's flex backend, both cores): the whole step of `lic train` (forward, backward, Adam) on a model file's
-//! weights, then the transforms' layers one by one at the shapes the step gives them.
+//! Where a training step's time goes on the CPU (burn's flex backend, both cores): the step
+//! of `lic train` itself (forward, backward, Adam; `Trainer::step`) from a model file, then
+//! its networks and the transforms' layers one by one at the shapes the step gives them.
 //!
 //! ```sh
 //! cargo run --release --workspace --example step_profile -- MODEL.licm [--batch 8] [--crop 256]
 //! ```
 //!
-//! Every parameter tracks its gradient, as in training; the layers' inputs track theirs too,
-//! except the first convolution's (the image), whose gradient training never computes. The
-//! single layers run with fresh weights: a layer's time does not depend on its values (their
-//! forward times match the model's), only on whether gradients are tracked. Times are the
-//! mean of `--reps` runs after one warm-up run. A measurement only: it never changes the model.
+//! The pixels are random: a step's time does not depend on them. The model's parameters
+//! track their gradients, as in training; the layers' inputs track theirs too, except the
+//! first convolution's (the image), whose gradient training never computes. The single layers
+//! run with fresh weights: a layer's time depends on its shape and on which gradients are
+//! tracked, not on its values. Times are the mean of `--reps` runs after one warm-up run,
+//! which for the step means `reps + 1` optimisation steps of a throwaway copy: a measurement
+//! only, it never changes the model file.
 
 use std::time::Instant;
 
-use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Distribution, Tensor};
-use lic_codec::model::{LicModel, Quantization, SimplifiedGdn, SplitMix64};
-use lic_codec::train::float_model;
-use lic_codec::{Device, ModelFile};
+use burn::tensor::{Distribution, Tensor, TensorData};
+use lic_codec::model::{Quantization, SimplifiedGdn, SplitMix64};
+use lic_codec::train::{Batch, TrainConfig, Trainer, model_lambdas};
+use lic_codec::{Device, ModelFile, ModelInfo};
 
 type Failure = Box<dyn std::error::Error>;
-
-/// Makes every parameter track its gradient, as `lic train` does.
-struct Tracked;
-
-impl ModuleMapper for Tracked {
-    fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        p.map(Tensor::require_grad)
-    }
-}
 
 /// Mean seconds of `reps` calls of `f` after one warm-up call, printed after `label`.
 fn time(label: &str, reps: usize, mut f: impl FnMut()) -> f64 {
@@ -103,35 +94,48 @@ fn parse_args() -> Result<Args, Failure> {
 fn main() -> Result<(), Failure> {
     let args = parse_args()?;
     let (b, c, reps) = (args.batch, args.crop, args.reps);
-    let device = Device::flex().autodiff();
+    let device = Device::flex();
     let file = ModelFile::from_bytes(&std::fs::read(&args.model)?)?;
-    let (info, model) = float_model(&file, &device)?;
-    let model = model.map(&mut Tracked);
+    let info: ModelInfo = serde_json::from_value(file.config.clone())?;
     let (n, m) = (
         info.architecture.transform_channels,
         info.architecture.latent_channels,
     );
-    println!("{}: batch {b} of {c}x{c}, level 3", args.model);
-    let x = Tensor::<4>::random([b, 3, c, c], Distribution::Uniform(0.0, 1.0), &device);
-    let loss = |model: &LicModel| {
-        let mut rng = SplitMix64(1);
-        let out = model.forward_rd(x.clone(), 3, Quantization::Noise(&mut rng));
-        out.bpp() + (out.x_hat - x.clone()).square().mean() * 100.0
+    let mut config = TrainConfig::new(info.architecture.clone());
+    config.lambdas = model_lambdas(&info, None)?;
+    config.batch = b;
+    config.crop = c;
+    // The step of `lic train` itself, on random pixels (a step's time does not depend on them).
+    let mut trainer = Trainer::from_model(&file, None, config, "step-profile", &device)?;
+    let pixels = Tensor::<1>::random([b * 3 * c * c], Distribution::Uniform(0.0, 1.0), &device);
+    let batch = Batch {
+        step: 0,
+        data: pixels
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("{e:?}"))?,
+        batch: b,
+        crop: c,
     };
-
-    println!("whole step");
-    let forward = time("  forward (rates and distortion)", reps, || {
-        let _ = loss(&model).into_scalar::<f32>();
-    });
-    let mut optim = AdamConfig::new()
-        .with_epsilon(1e-8)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
-        .init();
-    let mut trained = model.clone();
+    println!("{}: batch {b} of {c}x{c}", args.model);
+    println!("whole step of lic train");
     let step = time("  forward + backward + Adam", reps, || {
-        let grads = GradientsParams::from_grads(loss(&trained).backward(), &trained);
-        trained = optim.step(1e-5, trained.clone(), grads);
+        trainer.step(&batch).expect("a finite loss");
     });
+    let device = device.autodiff();
+    let model = trainer.model();
+    let x = Tensor::<4>::from_data(TensorData::new(batch.data.clone(), [b, 3, c, c]), &device);
+    let forward = time(
+        "  forward alone (rates and distortion, level 3)",
+        reps,
+        || {
+            let mut rng = SplitMix64(1);
+            let out = model.forward_rd(x.clone(), 3, Quantization::Noise(&mut rng));
+            let loss = out.bpp() + (out.x_hat - x.clone()).square().mean() * 100.0;
+            let _ = loss.into_scalar::<f32>();
+        },
+    );
     println!("  backward + Adam: {:.3} s", step - forward);
     println!("  crops/s: {:.2}", b as f64 / step);
 

@@ -40,9 +40,9 @@ impl SimplifiedGdn {
     /// `[B, C, H, W] -> [B, C, H, W]`.
     ///
     /// The channel mix is a 1x1 convolution written as a batched matrix product over the
-    /// `H * W` positions: on flex it gives the convolution's values bit for bit, and its
-    /// backward pass costs about half the convolution's (`codec/examples/step_profile.rs`,
-    /// docs/RESULTS.md), which matters at the full-resolution layers of training.
+    /// `H * W` positions: on flex it gives the convolution's values bit for bit at 30–40 %
+    /// less time forward and backward (`codec/examples/step_profile.rs`, docs/RESULTS.md),
+    /// which matters at the full-resolution layers of training.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
         let gamma = self.gamma.val().abs().reshape([1, c, c]).expand([b, c, c]);
