@@ -103,6 +103,7 @@ fn main() -> Result<(), Failure> {
     );
     let mut config = TrainConfig::new(info.architecture.clone());
     config.lambdas = model_lambdas(&info, None)?;
+    let level = config.lambdas.len() / 2;
     config.batch = b;
     config.crop = c;
     // The step of `lic train` itself, on random pixels (a step's time does not depend on them).
@@ -120,18 +121,24 @@ fn main() -> Result<(), Failure> {
     };
     println!("{}: batch {b} of {c}x{c}", args.model);
     println!("whole step of lic train");
+    let mut failed = None;
     let step = time("  forward + backward + Adam", reps, || {
-        trainer.step(&batch).expect("a finite loss");
+        if let Err(e) = trainer.step(&batch) {
+            failed = Some(e);
+        }
     });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     let device = device.autodiff();
     let model = trainer.model();
     let x = Tensor::<4>::from_data(TensorData::new(batch.data.clone(), [b, 3, c, c]), &device);
     let forward = time(
-        "  forward alone (rates and distortion, level 3)",
+        &format!("  forward alone (rates and distortion, level {level})"),
         reps,
         || {
             let mut rng = SplitMix64(1);
-            let out = model.forward_rd(x.clone(), 3, Quantization::Noise(&mut rng));
+            let out = model.forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
             let loss = out.bpp() + (out.x_hat - x.clone()).square().mean() * 100.0;
             let _ = loss.into_scalar::<f32>();
         },
