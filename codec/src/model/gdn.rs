@@ -82,7 +82,16 @@ mod tests {
     #[test]
     fn the_matrix_product_gives_the_convolution_s_values_bit_for_bit_on_flex() {
         let device = Device::flex();
-        for (inverse, [b, c, h, w]) in [(false, [2, 12, 9, 7]), (true, [1, 24, 16, 33])] {
+        // Small odd shapes, and the channel counts of lic's architectures (96, 128) at sizes
+        // where the matrix products are blocked as in training and decoding.
+        for (inverse, [b, c, h, w]) in [
+            (false, [2, 12, 9, 7]),
+            (true, [1, 24, 16, 33]),
+            (false, [2, 96, 32, 40]),
+            (true, [1, 96, 64, 48]),
+            (false, [1, 128, 48, 40]),
+            (true, [2, 128, 24, 32]),
+        ] {
             let mut gdn = SimplifiedGdn::new(c, inverse, &device);
             gdn.gamma = Param::from_tensor(Tensor::random(
                 [c, c, 1, 1],
