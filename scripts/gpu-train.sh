@@ -53,14 +53,17 @@ pack() {
         mkdir -p /tmp/amd64/partial && apt-get $o update -qq &&
         apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2)
     cp "$run_dir/checkpoint.licm" "$CARRY/run/" 2>/dev/null || echo "no checkpoint in $run_dir: the remote run starts afresh (or from --init MODEL)"
-    # A deterministic subset of the training crops (sorted, every k-th file), as many as fit
-    # in what is left of the 64 MiB copy: the tracked files travel too. They travel as
-    # lossless WebP (cwebp, package `webp`; the same pixels in about 3/4 of the PNG's bytes).
+    # A deterministic subset of the training crops, as many as fit in what is left of the
+    # 64 MiB copy (the tracked files travel too), spread evenly over the sorted list: file i
+    # of n goes when floor(i * want / n) steps up (a whole stride, every k-th file, lost a
+    # sixth of the crops when the tracked files grew past a boundary: 235 to 196). They
+    # travel as lossless WebP (cwebp, package `webp`; the same pixels in about 3/4 of the
+    # PNG's bytes).
     # The files held out here (lic's split hashes the file name, `.png` included) are left
     # out: renamed `.webp`, they would fall on the other side of the split there.
     command -v cwebp > /dev/null || { echo "cwebp missing: apt-get install webp" >&2; exit 1; }
     rm -f "$CARRY"/data/*
-    local budget tracked used avail avg k f
+    local budget tracked used avail avg want f
     budget=$(( ${LIC_GPU_BUDGET_MIB:-62} * 1048576 ))
     tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
     used=$(du -sb "$CARRY" | cut -f1)
@@ -74,15 +77,17 @@ pack() {
         echo "only $avail bytes left for crops: too few to train on" >&2
         exit 1
     fi
-    k=$(( (${#train[@]} * avg + avail - 1) / avail ))
-    printf '%s\n' "${train[@]}" | awk -v k="$k" 'NR % k == 0' | while read -r f; do
-        cwebp -quiet -lossless -z 3 "$f" -o "$CARRY/data/$(basename "$f" .png).webp"
-    done
+    want=$(( avail / avg ))
+    printf '%s\n' "${train[@]}" |
+        awk -v want="$want" -v n="${#train[@]}" 'int(NR * want / n) > int((NR - 1) * want / n)' |
+        while read -r f; do
+            cwebp -quiet -lossless -z 3 "$f" -o "$CARRY/data/$(basename "$f" .png).webp"
+        done
     # The estimate of 4/5 may miss: drop the last files until the copy fits.
     while (( $(du -sb "$CARRY" | cut -f1) + tracked > budget )); do
         rm "$(ls "$CARRY"/data/* | tail -1)"
     done
-    echo "$(ls "$CARRY/data" | wc -l) crops (every ${k}th training file), tracked files $((tracked / 1048576)) MiB"
+    echo "$(ls "$CARRY/data" | wc -l) crops (of ${#train[@]} training files), tracked files $((tracked / 1048576)) MiB"
     du -sh "$CARRY"
 }
 
