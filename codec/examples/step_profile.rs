@@ -9,17 +9,16 @@
 //! The pixels are random: a step's time does not depend on them. The model's parameters
 //! track their gradients, as in training; the layers' inputs track theirs too, except the
 //! first convolution's (the image), whose gradient training never computes. The single layers
-//! run with fresh weights: a layer's time depends on its shape and on which gradients are
-//! tracked, not on its values. Times are the mean of `--reps` runs after one warm-up run,
-//! which for the step means `reps + 1` optimisation steps of a throwaway copy: a measurement
-//! only, it never changes the model file.
+//! are built as the model builds them (`model::conv`, `model::upconv`), with fresh weights:
+//! a layer's time depends on its shape and on which gradients are tracked, not on its
+//! values. Times are the mean of `--reps` runs after one warm-up run, which for the step
+//! means `reps + 1` optimisation steps of a throwaway copy: a measurement only, it never
+//! changes the model file.
 
 use std::time::Instant;
 
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::tensor::{Distribution, Tensor, TensorData};
-use lic_codec::model::{Quantization, SimplifiedGdn, SplitMix64};
+use lic_codec::model::{Quantization, SimplifiedGdn, SplitMix64, conv, upconv};
 use lic_codec::train::{Batch, TrainConfig, Trainer, model_lambdas};
 use lic_codec::{Device, ModelFile, ModelInfo};
 
@@ -173,10 +172,7 @@ fn main() -> Result<(), Failure> {
     println!("analysis layers");
     for (i, (cin, cout)) in [(3, n), (n, n), (n, n), (n, m)].into_iter().enumerate() {
         let side = c >> i;
-        let conv = Conv2dConfig::new([cin, cout], [5, 5])
-            .with_stride([2, 2])
-            .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
-            .init(&device);
+        let conv = conv(cin, cout, 5, 2, &device);
         let label = format!("conv 5x5/2 {cin}->{cout} at {side}²");
         layer(&label, [b, cin, side, side], i > 0, reps, &device, |t| {
             conv.forward(t)
@@ -197,11 +193,7 @@ fn main() -> Result<(), Failure> {
     println!("synthesis layers");
     for (i, (cin, cout)) in [(m, n), (n, n), (n, n), (n, 3)].into_iter().enumerate() {
         let side = c >> (4 - i);
-        let deconv = ConvTranspose2dConfig::new([cin, cout], [5, 5])
-            .with_stride([2, 2])
-            .with_padding([2, 2])
-            .with_padding_out([1, 1])
-            .init(&device);
+        let deconv = upconv(cin, cout, 5, &device);
         let label = format!("transposed conv 5x5/2 {cin}->{cout} at {side}²");
         layer(&label, [b, cin, side, side], true, reps, &device, |t| {
             deconv.forward(t)

@@ -23,7 +23,7 @@ pub use context::GroupContext;
 pub use gains::{Gains, interpolate as interpolate_gains, quality_position};
 pub use gdn::SimplifiedGdn;
 pub use hyper::{HyperAnalysis, HyperSynthesis};
-pub use layers::LEAKY_SLOPE;
+pub use layers::{LEAKY_SLOPE, conv, upconv};
 pub use prior::{FactorizedPrior, PRIOR_SCALE_RANGE, channel_table};
 pub use rd::{CodedLatents, GAIN_FLOOR, LATENT_LOG2_SCALE_RANGE, Quantization, RdOutput};
 pub use transforms::{Analysis, Synthesis};

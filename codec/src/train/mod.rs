@@ -564,15 +564,12 @@ impl Trainer {
         );
         let mut rng = self.config.noise_rng(step);
         let distortion_weight = (lambda * 255.0 * 255.0) as f32;
-        let (loss, bpp, mse) = match self.config.trained {
+        let (bpp, mse) = match self.config.trained {
             TrainedParts::All => {
                 let out = self
                     .model
                     .forward_rd(x.clone(), level, Quantization::Noise(&mut rng));
-                let bpp = out.bpp();
-                let mse = (out.x_hat - x).square().mean();
-                let loss = bpp.clone() + mse.clone() * distortion_weight;
-                (loss, bpp, Some(mse))
+                (out.bpp(), Some((out.x_hat - x).square().mean()))
             }
             TrainedParts::EntropyModel => {
                 // The frozen analysis runs without autodiff; only the entropy model is traced.
@@ -583,7 +580,7 @@ impl Trainer {
                     .model
                     .code_latents(y, z, Quantization::Noise(&mut rng))
                     .bpp();
-                (bpp.clone(), bpp, None)
+                (bpp, None)
             }
             TrainedParts::Synthesis => {
                 // The frozen encoder codes the latents without autodiff, rounding as the
@@ -599,10 +596,13 @@ impl Trainer {
                     .model
                     .synthesis
                     .forward(coded.y_hat.autodiff() * inverse);
-                let mse = (x_hat - x).square().mean();
-                let loss = bpp.clone() + mse.clone() * distortion_weight;
-                (loss, bpp, Some(mse))
+                (bpp, Some((x_hat - x).square().mean()))
             }
+        };
+        // The rate, plus the weighted distortion where the step decodes an image.
+        let loss = match &mse {
+            Some(mse) => bpp.clone() + mse.clone() * distortion_weight,
+            None => bpp.clone(),
         };
         let stats = StepStats {
             level,
