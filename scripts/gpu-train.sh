@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 CARRY=carry
 
-# FNV-1a (64 bits) of a file name, mod 20: lic's validation split (codec/src/train/data.rs;
+# FNV-1a (64 bits) of a file name, mod 20: lic's validation split (train/src/data.rs;
 # 0 is held out). Bash arithmetic wraps at 64 bits as the hash does; the sign is undone.
 split_of() {
     local LC_ALL=C s=$1 h=$((0xcbf29ce484222325)) i c

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lic_codec::bdrate::{Curve, Fit, bd_rate};
+use lic_eval::bdrate::{Curve, Fit, bd_rate};
 
 fn anchors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/anchors")

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use lic_codec::entropy::{
+use lic_entropy::{
     ColorFormat, Fingerprint, Frame, FrameKind, Header, LicFile, Section, SectionKind,
 };
 
@@ -175,6 +175,11 @@ fn encode_then_decode_round_trips_an_image() {
     let json: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(json["width"], 71);
     assert_eq!(json["quality"], 80.0);
+    // A decode that would need more memory than --max-memory allows is refused, named.
+    let o = lic(&["decode", l, "-o", p, "--max-memory", "64"]);
+    assert_fails_with(&o, "--max-memory");
+    assert_fails_with(&o, "decoder memory");
+    assert!(!png_path.exists());
     let o = lic(&["decode", l, "-o", p]);
     assert!(o.status.success(), "{}", stderr(&o));
     let img = lic_codec::Image::open(&png_path).unwrap();
@@ -688,7 +693,7 @@ fn train_resume_export_then_encode_with_the_exported_model() {
     );
     assert_fails_with(&o, "--synthesis-only");
     let o = train_from("unclipped", m, &["--steps", "0", "--grad-clip", "0"]);
-    assert_fails_with(&o, "gradient clip must be positive");
+    assert_fails_with(&o, "gradient clip is 0, expected above 0");
     // A stated λ set that contradicts the recorded one is refused.
     let o = train_from(
         "contradicted",

@@ -1,28 +1,29 @@
 //! End-to-end tests of the neural codec on real image crops (assets/), with the tiny seeded
-//! model: exact symbol agreement between encoder and decoder, thread-count and backend
-//! independence, golden bitstreams, and refusal of damaged or foreign files.
+//! model (`assets/models/tiny-seed7.licm`, which lic-train's tests rebuild byte for byte):
+//! exact symbol agreement between encoder and decoder, thread-count and backend
+//! independence, golden bitstreams, limits, and refusal of damaged or foreign files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use lic_codec::entropy::Error as FormatError;
-use lic_codec::model::{LicModel, ModelConfig, load_parameters, named_parameters};
+use lic_codec::container::{Frame, FrameKind, Header, LicFile};
+use lic_codec::internals::{decode_latent, encode_with_latent};
 use lic_codec::{
-    ColorFormat, Device, Error, Image, Limits, Model, ModelInfo, decode, decode_latent, encode,
-    encode_with_latent, export, metrics,
+    ColorFormat, Device, Error, FormatError, Image, Limits, Model, decode, decode_frame, encode,
+    encode_frame, picture_header,
 };
 use sha2::{Digest, Sha256};
 
+fn assets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
+}
+
 fn asset(name: &str) -> Image {
-    Image::open(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../assets")
-            .join(name),
-    )
-    .unwrap()
+    Image::open(&assets().join(name)).unwrap()
 }
 
 fn tiny(device: &Device) -> Model {
-    Model::seeded(&ModelConfig::tiny(), 7, "tiny-test", device).unwrap()
+    let bytes = std::fs::read(assets().join("models/tiny-seed7.licm")).unwrap();
+    Model::from_bytes(&bytes, device).unwrap()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -94,42 +95,6 @@ fn decoding_is_identical_with_one_and_two_threads() {
     assert_eq!(enc(2), bytes);
 }
 
-#[test]
-fn higher_quality_spends_more_bits() {
-    // Untrained weights give a latent near zero at every quality, so amplify the gains (as
-    // training does) to see the rate follow q through the gain interpolation.
-    let dev = Device::flex();
-    let config = ModelConfig::tiny();
-    let float = LicModel::seeded(&config, 7, &dev);
-    let gains = named_parameters(&float)
-        .into_iter()
-        .find(|(n, _, _)| n == "gains.gain")
-        .unwrap()
-        .2;
-    let float = load_parameters(float, &dev, |name, _| {
-        Ok::<_, ()>((name == "gains.gain").then(|| gains.iter().map(|g| g * 200.0).collect()))
-    })
-    .unwrap();
-    let info = ModelInfo {
-        name: "amplified".into(),
-        architecture: config,
-        lambdas: None,
-    };
-    let model = Model::from_file(&export(&float, &info).unwrap(), &dev).unwrap();
-    let image = asset("kodim19_71x53.png");
-    let sizes: Vec<usize> = [0.0, 50.0, 100.0]
-        .iter()
-        .map(|&q| encode(&model, &image, q).unwrap().len())
-        .collect();
-    assert!(sizes[0] < sizes[1] && sizes[1] < sizes[2], "{sizes:?}");
-    let back = decode(
-        &model,
-        &encode(&model, &image, 100.0).unwrap(),
-        &Limits::default(),
-    );
-    assert!(back.is_ok());
-}
-
 /// Golden values, one `name value` per line. A change here is a bitstream change: bump the
 /// format version or the model, never just the hash.
 #[test]
@@ -173,7 +138,7 @@ fn every_truncation_and_many_bit_flips_are_refused() {
 #[test]
 fn a_file_from_another_model_is_named_not_decoded() {
     let a = tiny(&Device::flex());
-    let b = Model::seeded(&ModelConfig::tiny(), 8, "other", &Device::flex()).unwrap();
+    let b = Model::default_model(&Device::flex()).unwrap();
     assert_ne!(a.fingerprint(), b.fingerprint());
     let bytes = encode(&a, &asset("kodim19_71x53.png"), 50.0).unwrap();
     match decode(&b, &bytes, &Limits::default()) {
@@ -188,52 +153,115 @@ fn a_file_from_another_model_is_named_not_decoded() {
 fn limits_refuse_large_images_before_decoding() {
     let model = tiny(&Device::flex());
     let bytes = encode(&model, &asset("kodim19_71x53.png"), 50.0).unwrap();
-    let limits = Limits {
-        max_pixels: 1000,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_pixels(1000);
     assert!(matches!(
         decode(&model, &bytes, &limits),
         Err(Error::Format(FormatError::LimitExceeded { .. }))
     ));
+    // The memory a decode would take is refused before it is allocated, and named.
+    let need = model.decode_memory(71, 53);
+    let tight = Limits::default().with_max_alloc(need - 1);
+    match decode(&model, &bytes, &tight) {
+        Err(Error::Format(FormatError::LimitExceeded { value, limit, .. })) => {
+            assert_eq!((value, limit), (need, need - 1));
+        }
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+    assert!(decode(&model, &bytes, &Limits::default().with_max_alloc(need)).is_ok());
+    // The estimate grows linearly with the padded picture (sides padded to 64).
+    let m = |w, h| model.decode_memory(w, h);
+    assert_eq!(m(65, 64), m(128, 64));
+    assert_eq!(m(192, 64) - m(128, 64), m(128, 64) - m(64, 64));
+    assert!(m(128, 64) > m(64, 64));
 }
 
 #[test]
-fn model_files_round_trip_and_damage_is_refused() {
-    let model = tiny(&Device::flex());
-    let file = export(
-        &LicModel::seeded(&ModelConfig::tiny(), 7, &Device::flex()),
-        model.info(),
-    )
-    .unwrap();
-    let bytes = file.to_bytes();
+fn model_files_are_checked_when_loaded() {
+    let bytes = std::fs::read(assets().join("models/tiny-seed7.licm")).unwrap();
     let reloaded = Model::from_bytes(&bytes, &Device::flex()).unwrap();
-    assert_eq!(reloaded.fingerprint(), model.fingerprint());
+    assert_eq!(reloaded.fingerprint(), tiny(&Device::flex()).fingerprint());
     let mut bad = bytes.clone();
     bad[bytes.len() / 2] ^= 0x10;
     assert!(Model::from_bytes(&bad, &Device::flex()).is_err());
     assert!(Model::from_bytes(&bytes[..bytes.len() - 1], &Device::flex()).is_err());
 }
 
+/// A file is its header and frames: coding frame by frame gives the same bytes and pixels
+/// as coding the file, and a frame is decoded only under its own model's header.
 #[test]
-fn psnr_of_a_decoded_image_matches_its_definition() {
+fn frames_code_as_whole_files_do() {
     let model = tiny(&Device::flex());
-    let image = asset("kodim08_gray64.png");
-    let back = decode(
-        &model,
-        &encode(&model, &image, 50.0).unwrap(),
-        &Limits::default(),
-    )
-    .unwrap();
-    let p = metrics::psnr(&image, &back).unwrap();
-    let mse: f64 = image
-        .pixels()
-        .iter()
-        .zip(back.pixels())
-        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
-        .sum::<f64>()
-        / image.pixels().len() as f64;
-    assert!((p - 10.0 * (65025.0 / mse).log10()).abs() < 1e-9);
+    let image = asset("kodim19_71x53.png");
+    let file = LicFile {
+        header: picture_header(&model, &image, 60.0).unwrap(),
+        frames: vec![encode_frame(&model, &image, 60.0).unwrap()],
+    };
+    let bytes = encode(&model, &image, 60.0).unwrap();
+    assert_eq!(file.to_bytes().unwrap(), bytes);
+    let from_frame = decode_frame(&model, &file.header, &file.frames[0], &Limits::default());
+    assert_eq!(
+        from_frame.unwrap(),
+        decode(&model, &bytes, &Limits::default()).unwrap()
+    );
+    let other = Header {
+        fingerprint: Model::default_model(&Device::flex()).unwrap().fingerprint(),
+        ..file.header.clone()
+    };
+    assert!(decode_frame(&model, &other, &file.frames[0], &Limits::default()).is_err());
+    // A header asking for a huge picture is refused before anything is allocated for it.
+    let huge = Header {
+        width: 1 << 20,
+        height: 1 << 20,
+        ..file.header.clone()
+    };
+    assert!(matches!(
+        decode_frame(&model, &huge, &file.frames[0], &Limits::default()),
+        Err(Error::Format(FormatError::LimitExceeded { .. }))
+    ));
+    // Sections that do not fit the model: an error, not a panic.
+    let empty = Frame {
+        kind: FrameKind::Intra,
+        sections: Vec::new(),
+    };
+    assert!(matches!(
+        decode_frame(&model, &file.header, &empty, &Limits::default()),
+        Err(Error::SectionCount { latent: 0, .. })
+    ));
+}
+
+#[test]
+fn out_of_range_arguments_are_errors_with_their_range() {
+    let model = tiny(&Device::flex());
+    let image = asset("kodim19_71x53.png");
+    for q in [-0.5, 100.5, f32::NAN] {
+        let err = encode(&model, &image, q).unwrap_err();
+        assert!(matches!(err, Error::QualityOutOfRange { .. }), "{err}");
+        assert!(err.to_string().contains("0..=100"), "{err}");
+    }
+    let err = Image::new(0, 4, ColorFormat::Rgb8, Vec::new()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ImageSize {
+                width: 0,
+                height: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = Image::new(2, 2, ColorFormat::Rgb8, vec![0; 11]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::PixelBufferSize {
+                expected: 12,
+                actual: 11,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[cfg(feature = "wgpu")]

@@ -1,21 +1,18 @@
-//! Encoder-side latent refinement (`lic_codec::refine`): it codes files every decoder reads,
+//! Encoder-side latent refinement (lic-train's `encode_refined`): it codes files every decoder reads,
 //! spends fewer bits at equal or better quality than the analysis' latents, and refuses a
 //! model it was not built for.
 
 use std::path::Path;
 
-use lic_codec::refine::{RefineOptions, Refiner, encode_refined};
-use lic_codec::{
-    DEFAULT_SEED, Device, Error, Image, Limits, Model, ModelFile, decode, default_model_bytes,
-    encode, metrics,
-};
+use lic_codec::{Architecture, Device, Image, Limits, Model, ModelFile, decode, encode};
+use lic_train::{Error, RefineOptions, Refiner, encode_refined, seeded_model};
 
 fn crop() -> Image {
     Image::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/kodim23_crop.png")).unwrap()
 }
 
 fn default_file() -> ModelFile {
-    ModelFile::from_bytes(default_model_bytes().expect("an embedded model")).unwrap()
+    ModelFile::from_bytes(lic_models::default_model_bytes()).unwrap()
 }
 
 /// The embedded model, loaded for coding and for refinement, on the CPU.
@@ -30,7 +27,13 @@ fn default_model_and_refiner() -> (Model, Refiner) {
 /// The real cost `bpp + λ · 255² · MSE` of a file and its decoded image.
 fn rd_cost(bytes: &[u8], back: &Image, image: &Image, lambda: f64) -> f64 {
     let pixels = f64::from(image.width() * image.height());
-    let mse = 10f64.powf(-metrics::psnr(image, back).unwrap() / 10.0); // on the 0..1 scale
+    let se: f64 = image
+        .pixels()
+        .iter()
+        .zip(back.pixels())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    let mse = se / image.pixels().len() as f64 / (255.0 * 255.0); // on the 0..1 scale
     8.0 * bytes.len() as f64 / pixels + lambda * 255.0 * 255.0 * mse
 }
 
@@ -45,7 +48,7 @@ fn refined_files_decode_and_cost_less_than_the_analysis_latents() {
         };
         let (refined, report) = encode_refined(&model, &refiner, &image, q, &options).unwrap();
         assert!(report.best_step <= options.steps);
-        assert!(report.coded.2 <= report.initial.2, "{report:?}");
+        assert!(report.coded.loss <= report.initial.loss, "{report:?}");
         let plain = encode(&model, &image, q).unwrap();
         let lambda = refiner.lambda_at(q);
         let back = decode(&model, &refined, &Limits::default()).unwrap();
@@ -82,19 +85,13 @@ fn no_steps_codes_the_plain_encoders_bytes() {
 fn a_refiner_for_another_model_is_refused() {
     let dev = Device::flex();
     let refiner = Refiner::from_file(&default_file(), &dev).unwrap();
-    let other = Model::seeded(
-        &lic_codec::model::ModelConfig::small(),
-        DEFAULT_SEED,
-        "other",
-        &dev,
-    )
-    .unwrap();
+    let other = seeded_model(&Architecture::small(), 1, "other", &dev).unwrap();
     let options = RefineOptions {
         steps: 1,
         ..RefineOptions::default()
     };
     let err = encode_refined(&other, &refiner, &crop(), 50.0, &options).unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert!(matches!(err, Error::RefinerMismatch { .. }), "{err}");
     assert!(err.to_string().contains("refiner"), "{err}");
 }
 
@@ -115,11 +112,10 @@ fn lambda_follows_the_trained_levels_geometrically() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn refinement_runs_on_wgpu_and_its_file_decodes_on_the_cpu() {
-    use lic_codec::model::{LicModel, ModelConfig};
     let (gpu, cpu) = (lic_codec::wgpu_device().unwrap(), Device::flex());
-    let architecture = ModelConfig::tiny();
-    let file = lic_codec::export(
-        &LicModel::seeded(&architecture, 7, &cpu),
+    let architecture = Architecture::tiny();
+    let file = lic_train::export(
+        &lic_train::FloatModel::seeded(&architecture, 7, &cpu),
         &lic_codec::ModelInfo {
             name: "tiny-refine".into(),
             architecture,
@@ -137,7 +133,7 @@ fn refinement_runs_on_wgpu_and_its_file_decodes_on_the_cpu() {
         ..RefineOptions::default()
     };
     let (bytes, report) = encode_refined(&on_gpu, &refiner, &image, 60.0, &options).unwrap();
-    assert!(report.initial.2.is_finite() && report.coded.2 <= report.initial.2);
+    assert!(report.initial.loss.is_finite() && report.coded.loss <= report.initial.loss);
     let back = decode(
         &Model::from_file(&file, &cpu).unwrap(),
         &bytes,

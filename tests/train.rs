@@ -1,27 +1,37 @@
 //! Training on real crops (assets/train/) with the tiny model: finite losses, checkpoints,
-//! exact resumption, weights-only resumption, and export -> encode -> decode.
+//! exact resumption, weights-only resumption, and export -> encode -> decode; and the seeded
+//! tiny model that lic-codec's tests load, rebuilt byte for byte.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use lic_codec::model::{ModelConfig, named_parameters};
-use lic_codec::train::{
-    CHECKPOINT_FILE, Dataset, Event, KEPT_CHECKPOINTS, LOG_FILE, MODEL_FILE, RunOptions, StepStats,
-    TrainConfig, TrainedParts, Trainer, batch_plan, run, save_average, validation_crops,
+use lic_codec::internals::{decode_latent, encode_with_latent, load_parameters, named_parameters};
+use lic_codec::{Architecture, Device, Image, Limits, Model, ModelFile, ModelInfo, decode, encode};
+use lic_train::{
+    CHECKPOINT_FILE, Dataset, Error, Event, FloatModel, KEPT_CHECKPOINTS, LOG_FILE, MODEL_FILE,
+    RunOptions, StepStats, TrainConfig, TrainedParts, Trainer, batch_plan, export, run,
+    save_average, seeded_model, validation_crops,
 };
-use lic_codec::{
-    Device, Error, Image, Limits, Model, ModelFile, decode, decode_latent, encode,
-    encode_with_latent, metrics,
-};
+
+/// PSNR over every sample (peak 255).
+fn psnr(a: &Image, b: &Image) -> f64 {
+    let se: f64 = a
+        .pixels()
+        .iter()
+        .zip(b.pixels())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    10.0 * (255.0f64 * 255.0 / (se / a.pixels().len() as f64)).log10()
+}
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/train")
 }
 
 fn config() -> TrainConfig {
-    let mut c = TrainConfig::new(ModelConfig::tiny());
+    let mut c = TrainConfig::new(Architecture::tiny());
     c.batch = 2;
     c.crop = 64;
     c.warmup_steps = 2;
@@ -272,7 +282,7 @@ fn synthesis_only_training_keeps_every_rate_and_changes_the_decoded_images() {
     // The encoder is untouched: every level codes the validation crops with the same bits,
     // and only the quality of what the synthesis makes of them moves.
     let crops = validation_crops(&[data_dir().join("wikiphotos_0011_96.png")], 64).unwrap();
-    let (was, now) = (before.validate(&crops, 64), after.validate(&crops, 64));
+    let (was, now) = (before.evaluate(&crops, 64), after.evaluate(&crops, 64));
     for (w, n) in was.iter().zip(&now) {
         assert_eq!(w.bpp.to_bits(), n.bpp.to_bits(), "level {}", w.level);
     }
@@ -293,7 +303,7 @@ fn a_damaged_optimizer_state_is_refused_and_the_weights_still_resume() {
     bytes[last] ^= 0x10;
     std::fs::write(opt, &bytes).unwrap();
     match Trainer::from_checkpoint(dir.path(), true, &dev) {
-        Err(Error::Checkpoint(m)) => assert!(m.contains("damaged"), "{m}"),
+        Err(Error::Checkpoint { problem, .. }) => assert!(problem.contains("damaged"), "{problem}"),
         other => panic!("expected a checksum error, got {other:?}"),
     }
     let back = Trainer::from_checkpoint(dir.path(), false, &dev).unwrap();
@@ -352,10 +362,7 @@ fn a_model_grown_by_a_latent_group_codes_as_the_original_then_trains() {
             decode(&small, &a, &Limits::default()).unwrap(),
             decode(&big, &b, &Limits::default()).unwrap(),
         );
-        let (pa, pb) = (
-            metrics::psnr(&image, &da).unwrap(),
-            metrics::psnr(&image, &db).unwrap(),
-        );
+        let (pa, pb) = (psnr(&image, &da), psnr(&image, &db));
         assert!((pa - pb).abs() < 0.01, "q {q}: {pa} against {pb} dB");
     }
     // The grown run trains, and its new channels open: the analysis' new filters leave zero.
@@ -427,12 +434,12 @@ fn batches_and_splits_depend_only_on_seed_and_step() {
     // Crops larger than every image leave nothing to train on: a clear error.
     assert!(matches!(
         Dataset::scan(&[data_dir()], 128),
-        Err(Error::Image(_))
+        Err(Error::Data { .. })
     ));
     // So does a centre crop larger than the image, rather than a panic.
     assert!(matches!(
         validation_crops(&d.train[..1], 128),
-        Err(Error::Image(_))
+        Err(Error::Data { .. })
     ));
     assert_eq!(
         validation_crops(&d.train[..1], 64).unwrap()[0].len(),
@@ -453,13 +460,16 @@ fn invalid_configurations_and_missing_runs_are_refused() {
         edit(&mut c);
         assert!(matches!(
             Trainer::new(c, "t", &dev),
-            Err(Error::InvalidArgument(_))
+            Err(Error::InvalidSetting { .. })
         ));
     }
     let empty = tempfile::tempdir().unwrap();
     assert!(matches!(
         Trainer::from_checkpoint(empty.path(), true, &dev),
-        Err(Error::Checkpoint(_))
+        Err(Error::Io {
+            action: "reading",
+            ..
+        })
     ));
     // A deployable model is not a checkpoint.
     let dir = tempfile::tempdir().unwrap();
@@ -471,7 +481,7 @@ fn invalid_configurations_and_missing_runs_are_refused() {
     .unwrap();
     assert!(matches!(
         Trainer::from_checkpoint(empty.path(), true, &dev),
-        Err(Error::Checkpoint(_))
+        Err(Error::Checkpoint { .. })
     ));
 }
 
@@ -497,4 +507,62 @@ fn the_trained_parts_read_back_and_the_older_freeze_transforms_field_reads_as_en
     let mut unknown = json.clone();
     unknown["trained"] = "everything".into();
     assert!(serde_json::from_value::<TrainConfig>(unknown).is_err());
+}
+
+/// The tiny model lic-codec's tests load (`assets/models/tiny-seed7.licm`) is the export of
+/// the seeded tiny model, byte for byte: the golden fingerprint there stands for this code.
+#[test]
+fn the_codec_tests_tiny_model_is_the_seeded_export() {
+    let dev = Device::flex();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/models/tiny-seed7.licm");
+    let stored = std::fs::read(&path).unwrap();
+    let info = ModelInfo {
+        name: "tiny-test".into(),
+        architecture: Architecture::tiny(),
+        lambdas: None,
+    };
+    let exported = export(&FloatModel::seeded(&Architecture::tiny(), 7, &dev), &info).unwrap();
+    assert_eq!(exported.to_bytes(), stored);
+    let model = seeded_model(&Architecture::tiny(), 7, "tiny-test", &dev).unwrap();
+    assert_eq!(model.fingerprint(), exported.fingerprint());
+    let other = seeded_model(&Architecture::tiny(), 8, "tiny-test", &dev).unwrap();
+    assert_ne!(other.fingerprint(), model.fingerprint());
+}
+
+#[test]
+fn higher_quality_spends_more_bits() {
+    // Untrained weights give a latent near zero at every quality, so amplify the gains (as
+    // training does) to see the rate follow q through the gain interpolation.
+    let dev = Device::flex();
+    let config = Architecture::tiny();
+    let float = FloatModel::seeded(&config, 7, &dev);
+    let gains = named_parameters(&float)
+        .into_iter()
+        .find(|(n, _, _)| n == "gains.gain")
+        .unwrap()
+        .2;
+    let float = load_parameters(float, &dev, |name, _| {
+        Ok::<_, ()>((name == "gains.gain").then(|| gains.iter().map(|g| g * 200.0).collect()))
+    })
+    .unwrap();
+    let info = ModelInfo {
+        name: "amplified".into(),
+        architecture: config,
+        lambdas: None,
+    };
+    let model = Model::from_file(&export(&float, &info).unwrap(), &dev).unwrap();
+    let image =
+        Image::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/kodim19_71x53.png"))
+            .unwrap();
+    let sizes: Vec<usize> = [0.0, 50.0, 100.0]
+        .iter()
+        .map(|&q| encode(&model, &image, q).unwrap().len())
+        .collect();
+    assert!(sizes[0] < sizes[1] && sizes[1] < sizes[2], "{sizes:?}");
+    let back = decode(
+        &model,
+        &encode(&model, &image, 100.0).unwrap(),
+        &Limits::default(),
+    );
+    assert!(back.is_ok());
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::out;
 use anyhow::{Result, bail};
 use clap::Args;
-use lic_codec::bdrate::{Curve, Fit, bd_quality, bd_rate};
+use lic_eval::bdrate::{Curve, Fit, bd_quality, bd_rate};
 
 #[derive(Debug, Args)]
 pub struct BdRateArgs {

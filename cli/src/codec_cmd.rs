@@ -5,11 +5,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use lic_codec::refine::{RefineOptions, RefineReport, Refiner, encode_refined};
-use lic_codec::{
-    Device, Image, ImageFormat, Limits, Model, ModelFile, decode, default_model_bytes, encode,
-    metrics,
-};
+use lic_codec::{Device, Image, ImageFormat, Limits, Model, ModelFile, decode, encode};
+use lic_eval::metrics;
+use lic_train::{RefineOptions, RefineReport, Refiner, encode_refined};
 
 use crate::io::{check_output, read_input, write_output};
 
@@ -82,9 +80,7 @@ impl ModelArgs {
         let bytes = match &self.model {
             Some(path) => std::fs::read(path)
                 .with_context(|| format!("cannot read model {}", path.display()))?,
-            None => default_model_bytes()
-                .context("this lic has no embedded trained model; name one with --model")?
-                .to_vec(),
+            None => lic_models::default_model_bytes().to_vec(),
         };
         ModelFile::from_bytes(&bytes).with_context(|| match &self.model {
             Some(path) => format!("cannot load model {}", path.display()),
@@ -128,7 +124,7 @@ pub struct EncodeArgs {
     model: ModelArgs,
 }
 
-/// Encoder-side latent refinement (`lic_codec::refine`): slower encodes, smaller files at
+/// Encoder-side latent refinement (lic-train's `encode_refined`): slower encodes, smaller files at
 /// the same quality, the same decoder.
 #[derive(Debug, Args)]
 pub struct RefineArgs {
@@ -251,12 +247,12 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
                 "refinement (float estimate, lambda {:.5}): {:.4} bpp, MSE {:.6}, loss {:.4} -> \
                  {:.4} bpp, MSE {:.6}, loss {:.4} (step {}), {:.3} s",
                 r.lambda,
-                r.initial.0,
-                r.initial.1,
-                r.initial.2,
-                r.coded.0,
-                r.coded.1,
-                r.coded.2,
+                r.initial.bpp,
+                r.initial.mse,
+                r.initial.loss,
+                r.coded.bpp,
+                r.coded.mse,
+                r.coded.loss,
                 r.best_step,
                 r.elapsed.as_secs_f64()
             );
@@ -275,6 +271,10 @@ pub struct DecodeArgs {
     /// Overwrite the output if it exists.
     #[arg(long)]
     force: bool,
+    /// Largest memory the decode may take, in MiB (lic estimates it from the model and the
+    /// picture's size and refuses a larger picture before decoding it).
+    #[arg(long, value_name = "MIB", default_value_t = Limits::DEFAULT_MAX_ALLOC >> 20)]
+    max_memory: u64,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -299,7 +299,16 @@ pub fn run_decode(args: &DecodeArgs) -> Result<()> {
     let format = output_format(&args.output)?;
     let bytes = read_input(&args.input)?;
     let model = args.model.load()?;
-    let image = decode(&model, &bytes, &Limits::default())
-        .with_context(|| format!("cannot decode {}", args.input.display()))?;
+    let limits = Limits::default().with_max_alloc(args.max_memory.saturating_mul(1 << 20));
+    let image = decode(&model, &bytes, &limits).map_err(|e| {
+        let hint =
+            match &e {
+                lic_codec::Error::Format(lic_codec::FormatError::LimitExceeded {
+                    what, ..
+                }) if what.starts_with("decoder memory") => " (--max-memory raises the limit)",
+                _ => "",
+            };
+        anyhow::Error::new(e).context(format!("cannot decode {}{hint}", args.input.display()))
+    })?;
     write_output(&args.output, &image.to_format(format)?, args.force)
 }

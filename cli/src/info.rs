@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use crate::io::read_input;
 use crate::out;
 use clap::Args;
-use lic_codec::entropy::{ColorFormat, LicFile, Limits};
+use lic_codec::container::LicFile;
+use lic_codec::{ColorFormat, Limits};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -54,7 +55,7 @@ pub fn run(args: &InfoArgs) -> Result<()> {
     let h = &file.header;
     let info = Info {
         file_bytes: bytes.len(),
-        format_version: lic_codec::entropy::FORMAT_VERSION,
+        format_version: lic_codec::container::FORMAT_VERSION,
         model_fingerprint: h.fingerprint.to_string(),
         width: h.width,
         height: h.height,

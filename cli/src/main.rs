@@ -2,7 +2,7 @@
 
 mod bd_cmd;
 mod codec_cmd;
-mod eval;
+mod eval_cmd;
 mod info;
 mod io;
 mod model_cmd;
@@ -30,7 +30,7 @@ enum Command {
     /// Show a model: name, fingerprint, parameters, kMAC per pixel.
     Model(model_cmd::ModelInfoArgs),
     /// Measure rate-distortion on a folder of images (real files), against JPEG and VTM.
-    Eval(eval::EvalArgs),
+    Eval(eval_cmd::EvalArgs),
     /// Bjøntegaard delta rate between RD curves (CompressAI results layout).
     BdRate(bd_cmd::BdRateArgs),
     /// Train a model (rate + lambda * distortion over one lambda per quality level).
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => codec_cmd::run_decode(&args),
         Command::Model(args) => model_cmd::run(&args),
         Command::Info(args) => info::run(&args),
-        Command::Eval(args) => eval::run(&args),
+        Command::Eval(args) => eval_cmd::run(&args),
         Command::BdRate(args) => bd_cmd::run(&args),
         Command::Train(args) => train_cmd::run_train(&args),
         Command::Export(args) => train_cmd::run_export(&args),

@@ -21,7 +21,7 @@ struct Report<'a> {
     name: &'a str,
     fingerprint: String,
     parameters: usize,
-    architecture: &'a lic_codec::model::ModelConfig,
+    architecture: &'a lic_codec::Architecture,
     /// λ of each quality level in training, where the file records it.
     lambdas: Option<&'a [f64]>,
     kmac_per_pixel: Kmac,
@@ -39,13 +39,13 @@ struct Kmac {
 
 pub fn run(args: &ModelInfoArgs) -> Result<()> {
     let model = args.model.load()?;
-    let c = model.config().complexity();
+    let c = model.architecture().complexity();
     let k = |v: f64| (v / 100.0).round() / 10.0;
     let report = Report {
         name: &model.info().name,
         fingerprint: model.fingerprint().to_string(),
         parameters: model.parameters(),
-        architecture: model.config(),
+        architecture: model.architecture(),
         lambdas: model.info().lambdas.as_deref(),
         kmac_per_pixel: Kmac {
             analysis: k(c.analysis),

@@ -8,12 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use lic_codec::model::ModelConfig;
-use lic_codec::train::{
+use lic_codec::{Architecture, Device, ModelFile, ModelInfo};
+use lic_train::{
     CHECKPOINT_FILE, Event, LOG_FILE, MODEL_FILE, RunOptions, TrainConfig, TrainedParts, Trainer,
     default_lambdas, model_lambdas, run, save_average,
 };
-use lic_codec::{ModelFile, ModelInfo};
 
 use crate::codec_cmd::Backend;
 use crate::io::{check_output, write_output};
@@ -73,7 +72,7 @@ pub struct TrainArgs {
     lr_milestones: Option<Vec<u64>>,
     /// Largest L2 norm of each parameter tensor's gradient; a larger one is scaled down to it
     /// before Adam sees it (new run; default 1). The higher quality levels' gradients are the
-    /// larger (`lic-codec`'s `grad_norms` example prints them), so the clip also sets how much
+    /// larger (`lic-train`'s `grad_norms` example prints them), so the clip also sets how much
     /// those levels weigh against the lower ones.
     #[arg(long, value_name = "NORM", conflicts_with = "resume")]
     grad_clip: Option<f32>,
@@ -121,12 +120,12 @@ pub struct TrainArgs {
     name: String,
 }
 
-fn architecture(spec: &str) -> Result<ModelConfig> {
+fn architecture(spec: &str) -> Result<Architecture> {
     Ok(match spec {
-        "default" => ModelConfig::default(),
-        "small" => ModelConfig::small(),
-        "small-wide" => ModelConfig::small_wide(),
-        "tiny" => ModelConfig::tiny(),
+        "default" => Architecture::default(),
+        "small" => Architecture::small(),
+        "small-wide" => Architecture::small_wide(),
+        "tiny" => Architecture::tiny(),
         path => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read architecture {path}"))?;
@@ -145,92 +144,6 @@ fn remove_old_log(run_dir: &Path) -> Result<()> {
 }
 
 pub fn run_train(args: &TrainArgs) -> Result<()> {
-    let device = args.backend.device()?;
-    let checkpoint = args.run_dir.join(CHECKPOINT_FILE);
-    let trainer = if args.resume {
-        let mut t = Trainer::from_checkpoint(&args.run_dir, !args.weights_only, &device)
-            .with_context(|| format!("cannot resume from {}", args.run_dir.display()))?;
-        if args.lr.is_some() || args.lr_milestones.is_some() {
-            let lr = args.lr.unwrap_or(t.config().learning_rate);
-            let milestones = args
-                .lr_milestones
-                .clone()
-                .unwrap_or_else(|| t.config().lr_milestones.clone());
-            t.set_schedule(lr, milestones)?;
-        }
-        t
-    } else {
-        if checkpoint.exists() && !args.force {
-            bail!(
-                "{} already holds a run (use --resume to continue it, or --force to start over)",
-                args.run_dir.display()
-            );
-        }
-        let init = match &args.init {
-            Some(path) => {
-                let bytes = std::fs::read(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                let file = ModelFile::from_bytes(&bytes)
-                    .with_context(|| format!("{} is not a lic model file", path.display()))?;
-                Some((path, file))
-            }
-            None => None,
-        };
-        // With --init: the model's architecture and the λ set it was trained at.
-        let (arch, init_lambdas) = match &init {
-            Some((path, file)) => {
-                let info = serde_json::from_value::<ModelInfo>(file.config.clone())
-                    .context("--init needs a deployable model (`lic export`), not a checkpoint")?;
-                let lambdas = model_lambdas(&info, args.init_lambdas.as_deref())
-                    .with_context(|| format!("cannot start from {}", path.display()))?;
-                if info.lambdas.is_none() && args.init_lambdas.is_none() {
-                    eprintln!(
-                        "lic: {} does not record its λ set; assuming the default {lambdas:?} \
-                         (--init-lambdas says otherwise)",
-                        path.display()
-                    );
-                }
-                // A wider --architecture is grown into (or refused) by `Trainer::from_model`.
-                let arch = match &args.architecture {
-                    Some(spec) => architecture(spec)?,
-                    None => info.architecture,
-                };
-                (arch, Some(lambdas))
-            }
-            None => (
-                architecture(args.architecture.as_deref().unwrap_or("default"))?,
-                None,
-            ),
-        };
-        let mut config = TrainConfig::new(arch);
-        config.lambdas = args
-            .lambdas
-            .clone()
-            .or_else(|| init_lambdas.clone())
-            .unwrap_or_else(|| default_lambdas(config.architecture.quality_levels));
-        config.batch = args.batch;
-        config.crop = args.crop;
-        config.learning_rate = args.lr.unwrap_or(config.learning_rate);
-        config.lr_milestones = args.lr_milestones.clone().unwrap_or_default();
-        config.warmup_steps = args.warmup;
-        config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
-        config.seed = args.seed;
-        config.trained = match (args.freeze_transforms, args.synthesis_only) {
-            (true, _) => TrainedParts::EntropyModel,
-            (false, true) => TrainedParts::Synthesis,
-            (false, false) => TrainedParts::All,
-        };
-        if args.force {
-            remove_old_log(&args.run_dir)?;
-        }
-        match &init {
-            Some((path, file)) => {
-                Trainer::from_model(file, init_lambdas.as_deref(), config, &args.name, &device)
-                    .with_context(|| format!("cannot start from {}", path.display()))?
-            }
-            None => Trainer::new(config, &args.name, &device)?,
-        }
-    };
     if args.steps.is_none() && args.minutes.is_none() {
         bail!("say how long to train: --steps N (total) or --minutes M");
     }
@@ -239,19 +152,12 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
     {
         bail!("--minutes must be positive");
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::Relaxed) {
-                std::process::exit(130);
-            }
-            eprintln!(
-                "\nlic: stopping after this step (Ctrl-C again to abort without a checkpoint)"
-            );
-        })
-        .context("cannot install the Ctrl-C handler")?;
-    }
+    let device = args.backend.device()?;
+    let trainer = if args.resume {
+        resume(args, &device)?
+    } else {
+        start(args, &device)?
+    };
     let options = RunOptions {
         data: args.data.clone(),
         run_dir: args.run_dir.clone(),
@@ -260,66 +166,25 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         checkpoint_every: Duration::from_secs_f64(args.checkpoint_minutes.max(0.0) * 60.0),
         keep_checkpoints: args.keep_checkpoints,
         log_every: args.log_every,
-        stop,
+        stop: stop_on_ctrl_c()?,
         hardware: args.backend.hardware(),
     };
     let start_step = trainer.state().step;
-    let bar = match (args.steps, args.minutes) {
-        (Some(s), _) => {
-            let b = ProgressBar::new(s.saturating_sub(start_step));
-            b.set_style(ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} steps, ETA {eta} {msg}",
-            )?);
-            b
-        }
-        (None, Some(m)) => {
-            let b = ProgressBar::new((m * 60.0) as u64);
-            b.set_style(ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} s, ETA {eta} {msg}",
-            )?);
-            b
-        }
-        (None, None) => unreachable!("checked above"),
-    };
+    let bar = progress_bar(args, start_step)?;
     let by_time = args.steps.is_none();
     let started = std::time::Instant::now();
-    let mut on_event = |e: Event| match e {
-        Event::Data {
-            train,
-            validation,
-            skipped,
-        } => bar.println(format!(
-            "data: {train} training images, {validation} for validation, {skipped} skipped"
-        )),
-        Event::Step {
-            step,
-            stats,
-            crops_per_second,
-        } => {
-            if by_time {
-                bar.set_position(started.elapsed().as_secs());
+    let mut on_event = |e: Event| {
+        if let Event::Step { step, .. } = e {
+            bar.set_position(if by_time {
+                started.elapsed().as_secs()
             } else {
-                bar.set_position(step - start_step);
-            }
-            let psnr = stats.mse.map_or(String::new(), |mse| {
-                format!(" PSNR {:.2} dB", -10.0 * f64::from(mse.max(1e-12)).log10())
+                step - start_step
             });
-            bar.set_message(format!(
-                "step {step} q{} loss {:.3} bpp {:.3}{psnr}, {crops_per_second:.2} crops/s",
-                stats.level, stats.loss, stats.bpp,
-            ));
         }
-        Event::Validation { step, levels } => {
-            let line: Vec<String> = levels
-                .iter()
-                .map(|l| format!("q{} {:.3} bpp {:.2} dB", l.level, l.bpp, l.psnr))
-                .collect();
-            bar.println(format!("validation at step {step}: {}", line.join(", ")));
+        match describe(&e, &args.run_dir) {
+            Line::Status(text) => bar.set_message(text),
+            Line::Print(text) => bar.println(text),
         }
-        Event::Checkpoint { step } => bar.println(format!(
-            "checkpoint at step {step} in {}",
-            args.run_dir.display()
-        )),
     };
     let trainer = run(trainer, &options, &mut on_event)?;
     bar.finish();
@@ -333,6 +198,184 @@ pub fn run_train(args: &TrainArgs) -> Result<()> {
         args.run_dir.join(MODEL_FILE).display()
     );
     Ok(())
+}
+
+/// `--resume`: the run in RUN_DIR, with `--lr`/`--lr-milestones` replacing its schedule.
+fn resume(args: &TrainArgs, device: &Device) -> Result<Trainer> {
+    let mut t = Trainer::from_checkpoint(&args.run_dir, !args.weights_only, device)
+        .with_context(|| format!("cannot resume from {}", args.run_dir.display()))?;
+    if args.lr.is_some() || args.lr_milestones.is_some() {
+        let lr = args.lr.unwrap_or(t.config().learning_rate);
+        let milestones = args
+            .lr_milestones
+            .clone()
+            .unwrap_or_else(|| t.config().lr_milestones.clone());
+        t.set_schedule(lr, milestones)?;
+    }
+    Ok(t)
+}
+
+/// A new run in RUN_DIR: seeded, or from `--init`'s model.
+fn start(args: &TrainArgs, device: &Device) -> Result<Trainer> {
+    if args.run_dir.join(CHECKPOINT_FILE).exists() && !args.force {
+        bail!(
+            "{} already holds a run (use --resume to continue it, or --force to start over)",
+            args.run_dir.display()
+        );
+    }
+    let init = match &args.init {
+        Some(path) => Some(Init::read(path, args)?),
+        None => None,
+    };
+    let architecture = match (&args.architecture, &init) {
+        (Some(spec), _) => architecture(spec)?,
+        // A wider --architecture is grown into (or refused) by `Trainer::from_model`.
+        (None, Some(init)) => init.info.architecture.clone(),
+        (None, None) => Architecture::default(),
+    };
+    let config = new_config(args, architecture, init.as_ref().map(|i| &i.lambdas[..]));
+    if args.force {
+        remove_old_log(&args.run_dir)?;
+    }
+    Ok(match &init {
+        Some(init) => {
+            Trainer::from_model(&init.file, Some(&init.lambdas), config, &args.name, device)
+                .with_context(|| format!("cannot start from {}", init.path.display()))?
+        }
+        None => Trainer::new(config, &args.name, device)?,
+    })
+}
+
+/// The model a run starts from (`--init`), and the λ set it was trained at.
+struct Init {
+    path: PathBuf,
+    file: ModelFile,
+    info: ModelInfo,
+    lambdas: Vec<f64>,
+}
+
+impl Init {
+    fn read(path: &Path, args: &TrainArgs) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let file = ModelFile::from_bytes(&bytes)
+            .with_context(|| format!("{} is not a lic model file", path.display()))?;
+        let info = ModelInfo::from_file(&file)
+            .context("--init needs a deployable model (`lic export`), not a checkpoint")?;
+        let lambdas = model_lambdas(&info, args.init_lambdas.as_deref())
+            .with_context(|| format!("cannot start from {}", path.display()))?;
+        if info.lambdas.is_none() && args.init_lambdas.is_none() {
+            eprintln!(
+                "lic: {} does not record its λ set; assuming the default {lambdas:?} \
+                 (--init-lambdas says otherwise)",
+                path.display()
+            );
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            info,
+            lambdas,
+        })
+    }
+}
+
+/// A new run's configuration from the command line; `init_lambdas` is the λ set of the
+/// model it starts from, if any.
+fn new_config(
+    args: &TrainArgs,
+    architecture: Architecture,
+    init_lambdas: Option<&[f64]>,
+) -> TrainConfig {
+    let mut config = TrainConfig::new(architecture);
+    config.lambdas = args
+        .lambdas
+        .clone()
+        .or_else(|| init_lambdas.map(<[f64]>::to_vec))
+        .unwrap_or_else(|| default_lambdas(config.architecture.quality_levels));
+    config.batch = args.batch;
+    config.crop = args.crop;
+    config.learning_rate = args.lr.unwrap_or(config.learning_rate);
+    config.lr_milestones = args.lr_milestones.clone().unwrap_or_default();
+    config.warmup_steps = args.warmup;
+    config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
+    config.seed = args.seed;
+    config.trained = match (args.freeze_transforms, args.synthesis_only) {
+        (true, _) => TrainedParts::EntropyModel,
+        (false, true) => TrainedParts::Synthesis,
+        (false, false) => TrainedParts::All,
+    };
+    config
+}
+
+/// A flag that the first Ctrl-C sets (the run stops after its step and checkpoints); a
+/// second one exits at once.
+fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("\nlic: stopping after this step (Ctrl-C again to abort without a checkpoint)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop)
+}
+
+/// Steps to go, or seconds with `--minutes` alone.
+fn progress_bar(args: &TrainArgs, start_step: u64) -> Result<ProgressBar> {
+    let (len, unit) = match (args.steps, args.minutes) {
+        (Some(s), _) => (s.saturating_sub(start_step), "steps"),
+        (None, m) => ((m.unwrap_or(0.0) * 60.0) as u64, "s"),
+    };
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit}, ETA {{eta}} {{msg}}"
+    ))?);
+    Ok(bar)
+}
+
+/// What a training event shows: the progress bar's status, or a line above it.
+enum Line {
+    Status(String),
+    Print(String),
+}
+
+fn describe(e: &Event, run_dir: &Path) -> Line {
+    match e {
+        Event::Data {
+            train,
+            validation,
+            skipped,
+        } => Line::Print(format!(
+            "data: {train} training images, {validation} for validation, {skipped} skipped"
+        )),
+        Event::Step {
+            step,
+            stats,
+            crops_per_second,
+        } => {
+            let psnr = stats.mse.map_or(String::new(), |mse| {
+                format!(" PSNR {:.2} dB", -10.0 * f64::from(mse.max(1e-12)).log10())
+            });
+            Line::Status(format!(
+                "step {step} q{} loss {:.3} bpp {:.3}{psnr}, {crops_per_second:.2} crops/s",
+                stats.level, stats.loss, stats.bpp,
+            ))
+        }
+        Event::Validation { step, levels } => {
+            let line: Vec<String> = levels
+                .iter()
+                .map(|l| format!("q{} {:.3} bpp {:.2} dB", l.level, l.bpp, l.psnr))
+                .collect();
+            Line::Print(format!("validation at step {step}: {}", line.join(", ")))
+        }
+        Event::Checkpoint { step } => Line::Print(format!(
+            "checkpoint at step {step} in {}",
+            run_dir.display()
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -353,9 +396,8 @@ pub struct ExportArgs {
 
 pub fn run_export(args: &ExportArgs) -> Result<()> {
     check_output(&args.output, args.force)?;
-    let mut trainer =
-        Trainer::from_checkpoint(Path::new(&args.run_dir), false, &lic_codec::Device::flex())
-            .with_context(|| format!("cannot read the run in {}", args.run_dir.display()))?;
+    let mut trainer = Trainer::from_checkpoint(Path::new(&args.run_dir), false, &Device::flex())
+        .with_context(|| format!("cannot read the run in {}", args.run_dir.display()))?;
     if let Some(n) = &args.name {
         trainer.set_name(n);
     }
@@ -421,7 +463,7 @@ pub fn run_average(args: &AverageArgs) -> Result<()> {
         &inputs,
         args.name.as_deref(),
         &args.run_dir,
-        &lic_codec::Device::flex(),
+        &Device::flex(),
     )
     .context("cannot average them")?;
     writeln!(

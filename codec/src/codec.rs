@@ -1,4 +1,7 @@
-//! Encoding and decoding whole images.
+//! Encoding and decoding pictures: whole `.lic` files ([`encode`], [`decode`]) and the frames
+//! they hold ([`encode_frame`], [`decode_frame`]), each in the same steps on both sides:
+//! `decode` → `decode_symbols` → `code_latent` (the coding order shared with the encoder) →
+//! `reconstruct`.
 
 use std::time::{Duration, Instant};
 
@@ -34,14 +37,43 @@ pub struct Timings {
     pub rans: Duration,
 }
 
-/// Quality as stored in the header (hundredths).
-fn quality_x100(q: f32) -> Result<u16> {
-    if !(0.0..=100.0).contains(&q) {
-        return Err(Error::InvalidArgument(format!(
-            "quality {q} is outside 0..=100"
-        )));
+/// A quality as a `.lic` header stores it, in hundredths (0..=10000), and the value the codec
+/// works at (the stored one, so that encoder and decoder agree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quality {
+    x100: u16,
+}
+
+impl Quality {
+    /// `q` in 0..=100, rounded to hundredths.
+    ///
+    /// # Errors
+    /// [`Error::QualityOutOfRange`] for a value outside 0..=100 or NaN.
+    pub fn new(q: f32) -> Result<Self> {
+        if !(0.0..=100.0).contains(&q) {
+            return Err(Error::QualityOutOfRange { quality: q });
+        }
+        Ok(Self {
+            x100: (q * 100.0).round() as u16,
+        })
     }
-    Ok((q * 100.0).round() as u16)
+
+    /// The quality a header stores (hundredths; values above 10000 act as 100).
+    pub fn from_x100(x100: u16) -> Self {
+        Self {
+            x100: x100.min(10_000),
+        }
+    }
+
+    /// Hundredths, as stored.
+    pub fn x100(self) -> u16 {
+        self.x100
+    }
+
+    /// The value the codec works at, 0..=100.
+    pub fn value(self) -> f32 {
+        f32::from(self.x100) / 100.0
+    }
 }
 
 fn padded(side: u32) -> usize {
@@ -49,7 +81,7 @@ fn padded(side: u32) -> usize {
 }
 
 /// `[1, 3, Hp, Wp]` in `[0, 1]`, edges replicated into the padding.
-pub(crate) fn image_tensor(image: &Image, device: &Device) -> Tensor<4> {
+pub fn image_tensor(image: &Image, device: &Device) -> Tensor<4> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let (pw, ph) = (padded(image.width()), padded(image.height()));
     let rgb = image.to_rgb();
@@ -66,11 +98,17 @@ pub(crate) fn image_tensor(image: &Image, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(planar, [1, 3, ph, pw]), device)
 }
 
-pub(crate) fn to_vec(t: Tensor<4>) -> Result<Vec<f32>> {
+/// A tensor's values, read back from its device, row-major.
+///
+/// # Errors
+/// [`Error::Backend`] if the device cannot give them back.
+pub fn tensor_values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| Error::Unsupported(format!("reading a tensor back from the device: {e:?}")))
+        .map_err(|e| Error::Backend {
+            reason: format!("reading a tensor back from the device: {e:?}"),
+        })
 }
 
 fn channel_vector(v: &[f32], model: &Model) -> Tensor<4> {
@@ -83,7 +121,7 @@ fn channel_vector(v: &[f32], model: &Model) -> Tensor<4> {
 /// Encodes `image` at quality `q` (0..=100, higher is better) into `.lic` bytes.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for a quality outside 0..=100; [`Error::Format`] only on an
+/// [`Error::QualityOutOfRange`] for a quality outside 0..=100; [`Error::Format`] only on an
 /// internal inconsistency.
 pub fn encode(model: &Model, image: &Image, q: f32) -> Result<Vec<u8>> {
     encode_timed(model, image, q).map(|(bytes, _)| bytes)
@@ -94,83 +132,149 @@ pub fn encode(model: &Model, image: &Image, q: f32) -> Result<Vec<u8>> {
 /// # Errors
 /// As [`encode`].
 pub fn encode_timed(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timings)> {
-    encode_inner(model, image, q).map(|(bytes, timings, _)| (bytes, timings))
+    let quality = Quality::new(q)?;
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    let latents = analyse(model, image, quality)?;
+    timings.transforms += t.elapsed();
+    let coded = code_latents(model, image, &latents, timings)?;
+    Ok((
+        file_bytes(model, image, quality, coded.frame)?,
+        coded.timings,
+    ))
+}
+
+/// The one frame of a picture: what a `.lic` file holds after its [`picture_header`]. Video
+/// files hold several, one after the other.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_frame(model: &Model, image: &Image, q: f32) -> Result<Frame> {
+    let quality = Quality::new(q)?;
+    let latents = analyse(model, image, quality)?;
+    Ok(code_latents(model, image, &latents, Timings::default())?.frame)
+}
+
+/// The header of `image` coded by `model` at quality `q`.
+///
+/// # Errors
+/// [`Error::QualityOutOfRange`] for a quality outside 0..=100.
+pub fn picture_header(model: &Model, image: &Image, q: f32) -> Result<Header> {
+    Ok(header(model, image, Quality::new(q)?))
+}
+
+fn header(model: &Model, image: &Image, quality: Quality) -> Header {
+    Header {
+        fingerprint: model.fingerprint(),
+        width: image.width(),
+        height: image.height(),
+        color: image.color(),
+        quality_x100: quality.x100(),
+    }
+}
+
+fn file_bytes(model: &Model, image: &Image, quality: Quality, frame: Frame) -> Result<Vec<u8>> {
+    let file = LicFile {
+        header: header(model, image, quality),
+        frames: vec![frame],
+    };
+    Ok(file.to_bytes()?)
 }
 
 /// The encoder's decoded latent `ŷ` (fixed point) beside the bytes: tests compare it with
 /// [`decode_latent`] to prove encoder and decoder computed the same symbols.
-#[doc(hidden)]
+///
+/// # Errors
+/// As [`encode`].
 pub fn encode_with_latent(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, IntMap)> {
-    encode_inner(model, image, q).map(|(bytes, _, latent)| (bytes, latent))
+    let quality = Quality::new(q)?;
+    let latents = analyse(model, image, quality)?;
+    let coded = code_latents(model, image, &latents, Timings::default())?;
+    Ok((
+        file_bytes(model, image, quality, coded.frame)?,
+        coded.latent,
+    ))
 }
 
 /// What the analysis gives the coder: `y` (gain applied) and `z` (unrounded), row-major
-/// `[1, C, h, w]` each with its `[C, h, w]`. Encoder-side refinement ([`crate::refine`])
-/// replaces them with latents of its own before coding.
+/// `[1, C, h, w]` each with its `[C, h, w]`. Encoder-side refinement (lic-train) replaces
+/// them with latents of its own before coding ([`encode_latents`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Latents {
+pub struct Latents {
+    /// `y`, row-major.
     pub y: Vec<f32>,
+    /// `y`'s `[channels, rows, columns]`.
     pub y_dims: [usize; 3],
+    /// `z`, row-major.
     pub z: Vec<f32>,
+    /// `z`'s `[channels, rows, columns]`.
     pub z_dims: [usize; 3],
 }
 
-/// The quality stored in the header for `q`, and the quality the codec then works at.
-pub(crate) fn stored_quality(q: f32) -> Result<(u16, f32)> {
-    let quality_x100 = quality_x100(q)?;
-    Ok((quality_x100, f32::from(quality_x100) / 100.0))
-}
-
-/// The analysis and hyper-analysis of `image` at quality `q`.
-pub(crate) fn analyse(model: &Model, image: &Image, q: f32) -> Result<Latents> {
+/// The analysis and hyper-analysis of `image` at `quality`.
+///
+/// # Errors
+/// [`Error::Backend`] if the device fails.
+pub fn analyse(model: &Model, image: &Image, quality: Quality) -> Result<Latents> {
     let x = image_tensor(image, model.device());
-    let y = model.analysis.forward(x) * channel_vector(&model.gains_at(q), model);
+    let y = model.analysis.forward(x) * channel_vector(&model.gains_at(quality.value()), model);
     let z = model.hyper_analysis.forward(y.clone());
     let [_, m, h, w] = y.dims();
     let [_, zc, zh, zw] = z.dims();
     Ok(Latents {
-        y: to_vec(y)?,
+        y: tensor_values(y)?,
         y_dims: [m, h, w],
-        z: to_vec(z)?,
+        z: tensor_values(z)?,
         z_dims: [zc, zh, zw],
     })
 }
 
-fn encode_inner(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timings, IntMap)> {
-    let (quality_x100, q) = stored_quality(q)?;
-    let mut timings = Timings::default();
-    let t = Instant::now();
-    let latents = analyse(model, image, q)?;
-    timings.transforms += t.elapsed();
-    code_latents(model, image, quality_x100, &latents, timings)
-}
-
-/// Codes `latents` of `image` into a `.lic` file at the stored quality `quality_x100`.
-pub(crate) fn code_latents(
+/// Codes `latents` of `image` into a `.lic` file at `quality`: [`encode`] after the analysis.
+///
+/// # Errors
+/// [`Error::LatentShape`] if the latents do not fit the model and the image.
+pub fn encode_latents(
     model: &Model,
     image: &Image,
-    quality_x100: u16,
+    quality: Quality,
+    latents: &Latents,
+) -> Result<Vec<u8>> {
+    let coded = code_latents(model, image, latents, Timings::default())?;
+    file_bytes(model, image, quality, coded.frame)
+}
+
+/// A frame coded from latents, with the decoded latent and where the time went.
+struct CodedFrame {
+    frame: Frame,
+    latent: IntMap,
+    timings: Timings,
+}
+
+/// Entropy-codes `latents` of `image` into a frame.
+fn code_latents(
+    model: &Model,
+    image: &Image,
     latents: &Latents,
     mut timings: Timings,
-) -> Result<(Vec<u8>, Timings, IntMap)> {
+) -> Result<CodedFrame> {
     let ([m, h, w], [zc, zh, zw]) = (latents.y_dims, latents.z_dims);
     let (y, z) = (&latents.y, &latents.z);
-    let expected = (
-        model.config().latent_channels,
+    let (eh, ew) = (
         padded(image.height()) / LATENT_STRIDE,
         padded(image.width()) / LATENT_STRIDE,
     );
-    if (m, h, w) != expected
-        || (zc, zh, zw) != (model.config().hyper_channels, h / 4, w / 4)
+    let expected = [
+        [model.architecture().latent_channels, eh, ew],
+        [model.architecture().hyper_channels, eh / 4, ew / 4],
+    ];
+    if [latents.y_dims, latents.z_dims] != expected
         || y.len() != m * h * w
         || z.len() != zc * zh * zw
     {
-        return Err(Error::Mismatch(format!(
-            "latents [{m}, {h}, {w}] and [{zc}, {zh}, {zw}] do not fit the model and a \
-             {}x{} image",
-            image.width(),
-            image.height()
-        )));
+        return Err(Error::LatentShape {
+            found: [latents.y_dims, latents.z_dims],
+            expected,
+        });
     }
     let t = Instant::now();
     let z_symbols = IntMap {
@@ -186,7 +290,7 @@ pub(crate) fn code_latents(
     let hyper = lic_entropy::encode(model.entropy.z_tables(), &z_symbols.data, &z_indices)?;
     timings.rans += t.elapsed();
     let t = Instant::now();
-    let psi = model.entropy.hyper(&z_symbols);
+    let psi = model.entropy.hyper(&z_symbols)?;
     timings.entropy_params += t.elapsed();
 
     let mut coder = Encoder {
@@ -196,7 +300,7 @@ pub(crate) fn code_latents(
         sections: Vec::new(),
     };
     let mut lt = LatentTimings::default();
-    let y_hat = code_latent(&model.entropy, &psi, &mut coder, &mut lt)?;
+    let latent = code_latent(&model.entropy, &psi, &mut coder, &mut lt)?;
     timings.entropy_params += lt.entropy_params;
     timings.rans += lt.coding;
 
@@ -208,20 +312,14 @@ pub(crate) fn code_latents(
         kind: SectionKind::LATENT,
         data,
     }));
-    let file = LicFile {
-        header: Header {
-            fingerprint: model.fingerprint(),
-            width: image.width(),
-            height: image.height(),
-            color: image.color(),
-            quality_x100,
-        },
-        frames: vec![Frame {
+    Ok(CodedFrame {
+        frame: Frame {
             kind: FrameKind::Intra,
             sections,
-        }],
-    };
-    Ok((file.to_bytes()?, timings, y_hat))
+        },
+        latent,
+        timings,
+    })
 }
 
 /// Table index of every `z` element: its channel.
@@ -282,10 +380,12 @@ impl LatentCoder for Decoder<'_> {
         _positions: &[usize],
         params: &PassParams,
     ) -> Result<Vec<i32>> {
-        if self.stream.is_none() {
-            self.stream = Some(StreamDecoder::new(gaussian_tables(), self.sections[group])?);
-        }
-        let stream = self.stream.as_mut().expect("just created");
+        let stream = match &mut self.stream {
+            Some(stream) => stream,
+            None => self
+                .stream
+                .insert(StreamDecoder::new(gaussian_tables(), self.sections[group])?),
+        };
         Ok(stream.decode_vec(&params.indices)?)
     }
 
@@ -298,13 +398,14 @@ impl LatentCoder for Decoder<'_> {
     }
 }
 
-/// Decodes `.lic` bytes written by `model`, refusing files beyond `limits` before any
-/// large allocation.
+/// Decodes `.lic` bytes written by `model`, refusing files beyond `limits` (sizes and the
+/// memory the decode would take) before any large allocation.
 ///
 /// # Errors
-/// [`Error::Format`] for malformed, truncated or corrupted files and for files from another
-/// model ([`lic_entropy::Error::UnknownModel`]); [`Error::Unsupported`] for multi-frame files;
-/// [`Error::Mismatch`] if the sections do not fit the model.
+/// [`Error::Format`] for malformed, truncated or corrupted files, for files from another
+/// model ([`lic_entropy::Error::UnknownModel`]) and for files beyond `limits`
+/// ([`lic_entropy::Error::LimitExceeded`]); [`Error::UnsupportedFrames`] for video files;
+/// [`Error::SectionCount`] if the sections do not fit the model.
 pub fn decode(model: &Model, bytes: &[u8], limits: &Limits) -> Result<Image> {
     decode_timed(model, bytes, limits).map(|(img, _)| img)
 }
@@ -314,56 +415,103 @@ pub fn decode(model: &Model, bytes: &[u8], limits: &Limits) -> Result<Image> {
 /// # Errors
 /// As [`decode`].
 pub fn decode_timed(model: &Model, bytes: &[u8], limits: &Limits) -> Result<(Image, Timings)> {
+    let file = parse(model, bytes, limits)?;
     let mut timings = Timings::default();
-    let (y_hat, header) = decode_symbols(model, bytes, limits, &mut timings)?;
+    let y_hat = decode_symbols(
+        model,
+        &file.header,
+        single_frame(&file)?,
+        limits,
+        &mut timings,
+    )?;
     let t = Instant::now();
-    let q = f32::from(header.quality_x100) / 100.0;
-    let image = reconstruct(model, &y_hat, q, &header)?;
+    let image = reconstruct(model, &y_hat, &file.header)?;
     timings.transforms += t.elapsed();
     Ok((image, timings))
 }
 
-/// The decoded latent `ŷ` in fixed point, without synthesis (see [`encode_with_latent`]).
-#[doc(hidden)]
-pub fn decode_latent(model: &Model, bytes: &[u8], limits: &Limits) -> Result<IntMap> {
-    decode_symbols(model, bytes, limits, &mut Timings::default()).map(|(l, _)| l)
+/// Decodes one frame of a file whose header is `header`, checking `header` against `limits`
+/// and `model` first.
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_frame(
+    model: &Model,
+    header: &Header,
+    frame: &Frame,
+    limits: &Limits,
+) -> Result<Image> {
+    header.require_model(&[model.fingerprint()])?;
+    let y_hat = decode_symbols(model, header, frame, limits, &mut Timings::default())?;
+    reconstruct(model, &y_hat, header)
 }
 
-fn decode_symbols(
-    model: &Model,
-    bytes: &[u8],
-    limits: &Limits,
-    timings: &mut Timings,
-) -> Result<(IntMap, Header)> {
+/// The decoded latent `ŷ` in fixed point, without synthesis (see [`encode_with_latent`]).
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_latent(model: &Model, bytes: &[u8], limits: &Limits) -> Result<IntMap> {
+    let file = parse(model, bytes, limits)?;
+    decode_symbols(
+        model,
+        &file.header,
+        single_frame(&file)?,
+        limits,
+        &mut Timings::default(),
+    )
+}
+
+/// The file, once its header has named `model` (so that a file from another model is
+/// reported as such, not as damage further on).
+fn parse(model: &Model, bytes: &[u8], limits: &Limits) -> Result<LicFile> {
     let (header, _) = LicFile::parse_header(bytes, limits)?;
     header.require_model(&[model.fingerprint()])?;
-    let file = LicFile::parse(bytes, limits)?;
-    let header = file.header;
-    let [frame] = file.frames.as_slice() else {
-        return Err(Error::Unsupported(format!(
-            "{} frames: this decoder reads still images (one frame)",
-            file.frames.len()
-        )));
-    };
+    Ok(LicFile::parse(bytes, limits)?)
+}
+
+/// The one intra frame of a still image.
+fn single_frame(file: &LicFile) -> Result<&Frame> {
+    match file.frames.as_slice() {
+        [frame] if frame.kind == FrameKind::Intra => Ok(frame),
+        frames => Err(Error::UnsupportedFrames {
+            frames: frames.len(),
+            first_kind: frames
+                .first()
+                .map_or_else(|| "none".into(), |f| format!("{:?}", f.kind).to_lowercase()),
+        }),
+    }
+}
+
+/// The entropy-decoded latent `ŷ` of `frame`.
+fn decode_symbols(
+    model: &Model,
+    header: &Header,
+    frame: &Frame,
+    limits: &Limits,
+    timings: &mut Timings,
+) -> Result<IntMap> {
+    limits.check_picture(header.width, header.height)?;
+    limits.check_alloc(model.decode_memory(header.width, header.height))?;
     if frame.kind != FrameKind::Intra {
-        return Err(Error::Unsupported(
-            "only intra frames can be decoded".into(),
-        ));
+        return Err(Error::UnsupportedFrames {
+            frames: 1,
+            first_kind: format!("{:?}", frame.kind).to_lowercase(),
+        });
     }
     let hyper: Vec<&[u8]> = frame.sections_of(SectionKind::HYPER).collect();
     let latent: Vec<&[u8]> = frame.sections_of(SectionKind::LATENT).collect();
     let groups = model.entropy.group_count();
     if hyper.len() != 1 || latent.len() != groups {
-        return Err(Error::Mismatch(format!(
-            "expected 1 hyper and {groups} latent sections, found {} and {}",
-            hyper.len(),
-            latent.len()
-        )));
+        return Err(Error::SectionCount {
+            hyper: hyper.len(),
+            latent: latent.len(),
+            expected_latent: groups,
+        });
     }
     let (ph, pw) = (padded(header.height), padded(header.width));
     let (h, w) = (ph / LATENT_STRIDE, pw / LATENT_STRIDE);
     let (zh, zw) = (h / 4, w / 4);
-    let zc = model.config().hyper_channels;
+    let zc = model.architecture().hyper_channels;
 
     let t = Instant::now();
     let z_data = lic_entropy::decode(model.entropy.z_tables(), hyper[0], &z_indices(zc, zh * zw))?;
@@ -375,7 +523,7 @@ fn decode_symbols(
     };
     timings.rans += t.elapsed();
     let t = Instant::now();
-    let psi = model.entropy.hyper(&z_symbols);
+    let psi = model.entropy.hyper(&z_symbols)?;
     timings.entropy_params += t.elapsed();
     let mut coder = Decoder {
         sections: latent,
@@ -385,25 +533,30 @@ fn decode_symbols(
     let y_hat = code_latent(&model.entropy, &psi, &mut coder, &mut lt)?;
     timings.entropy_params += lt.entropy_params;
     timings.rans += lt.coding;
-    Ok((y_hat, header))
+    Ok(y_hat)
 }
 
-/// Synthesis of the fixed-point latent, cropped and rounded to 8 bits.
-fn reconstruct(model: &Model, y_hat: &IntMap, q: f32, header: &Header) -> Result<Image> {
+/// Synthesis of the fixed-point latent at the header's quality, cropped and rounded to 8 bits.
+fn reconstruct(model: &Model, y_hat: &IntMap, header: &Header) -> Result<Image> {
+    let q = Quality::from_x100(header.quality_x100).value();
     let scale = 1.0 / f32::from(1u16 << crate::int::FRAC_BITS);
     let values: Vec<f32> = y_hat.data.iter().map(|&v| v as f32 * scale).collect();
     let y = Tensor::<4>::from_data(
         TensorData::new(values, [1, y_hat.c, y_hat.h, y_hat.w]),
         model.device(),
     ) * channel_vector(&model.inverse_gains_at(q), model);
-    let rec = to_vec(model.synthesis.forward(y))?;
+    let rec = tensor_values(model.synthesis.forward(y))?;
     let padded = (y_hat.h * LATENT_STRIDE, y_hat.w * LATENT_STRIDE);
     planar_to_image(&rec, padded, header.width, header.height, header.color)
 }
 
 /// The top-left `width x height` of a padded planar RGB reconstruction `[3, ph, pw]` in
 /// `[0, 1]`, clamped and rounded to 8 bits; gray output is the mean of the three planes.
-pub(crate) fn planar_to_image(
+///
+/// # Errors
+/// [`Error::PixelBufferSize`] if `rec` is smaller than `3 * ph * pw` or the crop does not fit
+/// in the padded size; [`Error::ImageSize`] for an empty crop.
+pub fn planar_to_image(
     rec: &[f32],
     (ph, pw): (usize, usize),
     width: u32,
@@ -411,6 +564,15 @@ pub(crate) fn planar_to_image(
     color: ColorFormat,
 ) -> Result<Image> {
     let (w, h) = (width as usize, height as usize);
+    if rec.len() < 3 * ph * pw || w > pw || h > ph {
+        return Err(Error::PixelBufferSize {
+            width,
+            height,
+            color,
+            expected: 3 * ph.max(h) as u64 * pw.max(w) as u64,
+            actual: rec.len(),
+        });
+    }
     let to_u8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
     let pixels = match color {
         ColorFormat::Gray8 => (0..h * w)

@@ -36,7 +36,7 @@ pub(crate) trait LatentCoder {
 
 /// Time spent in the integer entropy-parameter networks and in the coder.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LatentTimings {
+pub(crate) struct LatentTimings {
     /// Integer networks (`h_s` excluded; see the caller).
     pub entropy_params: Duration,
     /// rANS coding, symbol computation included.
@@ -64,22 +64,24 @@ pub(crate) fn code_latent(
     for k in 0..entropy.group_count() {
         let (o, c) = entropy.group_span(k);
         let t = Instant::now();
-        let channel = entropy.channel_features(k, &saturated(&latent, o));
+        let channel = entropy.channel_features(k, &saturated(&latent, o))?;
         timings.entropy_params += t.elapsed();
         for (pass, pos) in positions.iter().enumerate() {
             let t = Instant::now();
-            let spatial = (pass == 1).then(|| {
-                let mut anchors = IntMap::zeros(c, h, w);
-                for ch in 0..c {
-                    let src = latent.plane(o + ch);
-                    let dst = anchors.plane_mut(ch);
-                    for &i in &positions[0] {
-                        dst[i] = saturate(src[i]);
+            let spatial = (pass == 1)
+                .then(|| {
+                    let mut anchors = IntMap::zeros(c, h, w);
+                    for ch in 0..c {
+                        let src = latent.plane(o + ch);
+                        let dst = anchors.plane_mut(ch);
+                        for &i in &positions[0] {
+                            dst[i] = saturate(src[i]);
+                        }
                     }
-                }
-                entropy.spatial_features(k, &anchors)
-            });
-            let params = entropy.params(k, psi, channel.as_ref(), spatial.as_ref());
+                    entropy.spatial_features(k, &anchors)
+                })
+                .transpose()?;
+            let params = entropy.params(k, psi, channel.as_ref(), spatial.as_ref())?;
             let mut pp = PassParams {
                 means: Vec::with_capacity(c * pos.len()),
                 indices: Vec::with_capacity(c * pos.len()),

@@ -1,9 +1,9 @@
 //! # lic-codec
 //!
-//! lic's learned image codec: an ELIC-style model (analysis/synthesis transforms, hyperprior,
-//! uneven channel groups with checkerboard context, variable rate from one model) on burn, with
-//! bit-exact integer entropy parameters so a `.lic` file decodes identically on every backend,
-//! device and thread count.
+//! lic's learned image codec, the runtime that applications embed: an ELIC-style model
+//! (analysis/synthesis transforms, hyperprior, uneven channel groups with checkerboard
+//! context, variable rate from one model) run with burn, with bit-exact integer entropy
+//! parameters so a `.lic` file decodes identically on every backend, device and thread count.
 //!
 //! ```no_run
 //! use lic_codec::{Device, Image, Limits, Model, decode, encode};
@@ -16,43 +16,50 @@
 //! # Ok::<(), lic_codec::Error>(())
 //! ```
 //!
-//! Features: `wgpu` (the wgpu backend) and `train` (autodiff, optimiser) are on by default.
-//! An application that only decodes on the CPU depends on this crate with
-//! `default-features = false`.
+//! The top level is the whole API an application needs: a [`Model`], [`encode`] and
+//! [`decode`] of whole files, [`encode_frame`] and [`decode_frame`] of the frames a file
+//! holds ([`container`]), [`Image`] in and out, [`Limits`] on what a decoder accepts, and one
+//! [`Error`]. Training, evaluation and anchors live in the crates beside this one (lic-train,
+//! lic-eval); what they build on is in [`internals`].
+//!
+//! Features: none by default (encode and decode on the CPU, no autodiff, optimiser, GPU
+//! stack, FFmpeg or plotting); `wgpu` adds the wgpu backend ([`wgpu_device`]).
 
-// The README's examples are compiled and run as doctests of this crate.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
-pub mod bdrate;
 mod codec;
 mod error;
-mod exact;
-mod export;
-pub mod int;
+mod int;
 mod latent;
-pub mod metrics;
-pub mod model;
+mod model;
 mod picture;
-#[cfg(feature = "train")]
-pub mod refine;
 mod runtime;
-#[cfg(feature = "train")]
-pub mod train;
 
 pub use burn::tensor::Device;
 pub use codec::{
-    PAD_MULTIPLE, Timings, decode, decode_latent, decode_timed, encode, encode_timed,
-    encode_with_latent,
+    Timings, decode, decode_frame, decode_timed, encode, encode_frame, encode_timed, picture_header,
 };
 pub use error::{Error, Result};
-pub use export::{ModelInfo, export};
-pub use latent::SYMBOL_LIMIT;
-pub use lic_entropy as entropy;
-pub use lic_entropy::{ColorFormat, Limits};
-pub use lic_models::{ModelFile, default_model_bytes};
+pub use lic_entropy::{ColorFormat, Error as FormatError, Fingerprint, Limits};
+pub use lic_models::ModelFile;
+pub use model::{Architecture, Complexity, ModelInfo};
 pub use picture::{Image, ImageFormat};
+pub use runtime::Model;
 #[cfg(feature = "wgpu")]
 pub use runtime::wgpu_device;
-pub use runtime::{DEFAULT_SEED, Model};
+
+/// The `.lic` container a file is made of: a [`container::Header`] and the
+/// [`container::Frame`]s that [`encode_frame`] writes and [`decode_frame`] reads (byte layout
+/// in docs/FORMAT.md).
+pub mod container {
+    pub use lic_entropy::{
+        FORMAT_VERSION, Frame, FrameKind, Header, LicFile, Section, SectionKind,
+    };
+}
+
+/// The codec's building blocks, for lic-train, lic-eval and diagnostics: the float transforms
+/// (trained by lic-train, run here), the integer layers of a model file and the one mapping
+/// between them and their float weights, the analysis apart from the coding of its latents,
+/// and tensor helpers.
+///
+/// Not a stable API: it changes with the codec, and an application never needs it. Nothing
+/// in it panics on any input.
+pub mod internals;

@@ -26,19 +26,25 @@ impl Image {
     /// Wraps `pixels` (`width * height * channels` bytes).
     ///
     /// # Errors
-    /// [`Error::UnsupportedImage`] if a side is 0 or above 2^20, or the buffer has the wrong size.
+    /// [`Error::ImageSize`] if a side is 0 or above 2^20, [`Error::PixelBufferSize`] if the
+    /// buffer has the wrong size.
     pub fn new(width: u32, height: u32, color: ColorFormat, pixels: Vec<u8>) -> Result<Self> {
         if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
-            return Err(Error::UnsupportedImage(format!(
-                "{width}x{height}: each side must be within 1..={MAX_SIDE}"
-            )));
+            return Err(Error::ImageSize {
+                width,
+                height,
+                max_side: MAX_SIDE,
+            });
         }
         let expected = u64::from(width) * u64::from(height) * color.channels() as u64;
         if pixels.len() as u64 != expected {
-            return Err(Error::UnsupportedImage(format!(
-                "{width}x{height} {color:?} needs {expected} bytes, got {}",
-                pixels.len()
-            )));
+            return Err(Error::PixelBufferSize {
+                width,
+                height,
+                color,
+                expected,
+                actual: pixels.len(),
+            });
         }
         Ok(Self {
             width,
@@ -79,33 +85,34 @@ impl Image {
     /// Decodes an image file's bytes (PNG, JPEG, WebP, TIFF, BMP, PNM; format from content).
     ///
     /// # Errors
-    /// [`Error::Image`] if it cannot be decoded, [`Error::UnsupportedImage`] for images lic
-    /// does not code yet (transparency, more than 8 bits per sample).
+    /// [`Error::UnknownImageFormat`] if the format is not one of those, [`Error::Image`] if it
+    /// cannot be decoded, [`Error::UnsupportedSamples`] for images lic does not code yet
+    /// (transparency, more than 8 bits per sample).
     pub fn from_memory(bytes: &[u8]) -> Result<Self> {
         let mut reader = ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
-            .map_err(|e| Error::Image(e.to_string()))?;
+            .map_err(|e| Error::Image(image::ImageError::IoError(e)))?;
         let mut limits = image::Limits::default();
         limits.max_image_width = Some(MAX_SIDE);
         limits.max_image_height = Some(MAX_SIDE);
         limits.max_alloc = Some(MAX_DECODE_ALLOC);
         reader.limits(limits);
         if reader.format().is_none() {
-            return Err(Error::Image(
-                "unrecognised image format (lic reads PNG, JPEG, WebP, TIFF, BMP and PNM)".into(),
-            ));
+            return Err(Error::UnknownImageFormat);
         }
-        let img = reader.decode().map_err(|e| Error::Image(e.to_string()))?;
+        let img = reader.decode().map_err(Error::Image)?;
         Self::from_dynamic(img)
     }
 
     /// Reads an image file.
     ///
     /// # Errors
-    /// As [`Self::from_memory`], plus I/O errors as [`Error::Image`].
+    /// As [`Self::from_memory`], plus [`Error::Io`] if the file cannot be read.
     pub fn open(path: &Path) -> Result<Self> {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::Image(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_memory(&bytes)
     }
 
@@ -114,7 +121,7 @@ impl Image {
     /// than silently changed.
     ///
     /// # Errors
-    /// [`Error::UnsupportedImage`].
+    /// [`Error::UnsupportedSamples`], or [`Error::ImageSize`] for an empty image.
     pub fn from_dynamic(img: DynamicImage) -> Result<Self> {
         let (w, h) = (img.width(), img.height());
         match img {
@@ -143,11 +150,9 @@ impl Image {
                     raw.chunks_exact(2).map(|p| p[0]).collect(),
                 )
             }
-            other => Err(Error::UnsupportedImage(format!(
-                "{:?} samples: lic codes 8-bit RGB and grayscale images (16-bit and float \
-                 input will come with a later version)",
-                other.color()
-            ))),
+            other => Err(Error::UnsupportedSamples {
+                found: format!("{:?}", other.color()),
+            }),
         }
     }
 
@@ -162,17 +167,17 @@ impl Image {
     /// Encodes the image in a lossless format: PNG, PNM (PPM/PGM), BMP or TIFF.
     ///
     /// # Errors
-    /// [`Error::Unsupported`] for other formats, [`Error::Image`] if the encoder fails.
+    /// [`Error::UnsupportedOutputFormat`] for other formats, [`Error::Image`] if the encoder
+    /// fails.
     pub fn to_format(&self, format: ImageFormat) -> Result<Vec<u8>> {
         if !matches!(
             format,
             ImageFormat::Png | ImageFormat::Pnm | ImageFormat::Bmp | ImageFormat::Tiff
         ) {
-            return Err(Error::Unsupported(format!(
-                "writing {format:?}: decoded images are written losslessly as PNG, PNM, BMP or TIFF"
-            )));
+            return Err(Error::UnsupportedOutputFormat { format });
         }
         let mut out = Cursor::new(Vec::new());
+        // `new` checked the buffer against the size, so `from_raw` cannot refuse it.
         let img = match self.color {
             ColorFormat::Gray8 => {
                 image::GrayImage::from_raw(self.width, self.height, self.pixels.clone())
@@ -181,19 +186,22 @@ impl Image {
             _ => image::RgbImage::from_raw(self.width, self.height, self.pixels.clone())
                 .map(DynamicImage::ImageRgb8),
         }
-        .ok_or_else(|| Error::Image("pixel buffer does not match its size".into()))?;
-        img.write_to(&mut out, format)
-            .map_err(|e| Error::Image(e.to_string()))?;
+        .ok_or(Error::PixelBufferSize {
+            width: self.width,
+            height: self.height,
+            color: self.color,
+            expected: u64::from(self.width) * u64::from(self.height) * self.color.channels() as u64,
+            actual: self.pixels.len(),
+        })?;
+        img.write_to(&mut out, format).map_err(Error::Image)?;
         Ok(out.into_inner())
     }
 }
 
 fn transparency() -> Error {
-    Error::UnsupportedImage(
-        "the image has transparency: lic codes opaque 8-bit RGB and grayscale images \
-         (alpha will come with a later version)"
-            .into(),
-    )
+    Error::UnsupportedSamples {
+        found: "transparency (an alpha channel with values below 255)".into(),
+    }
 }
 
 #[cfg(test)]
@@ -246,7 +254,7 @@ mod tests {
         // A format lic does not read, and no image at all: errors, not panics.
         assert!(matches!(
             Image::from_memory(b"GIF89a\x01\x00\x01\x00"),
-            Err(Error::Image(_))
+            Err(Error::Image(_) | Error::UnknownImageFormat)
         ));
         let err = Image::from_memory(b"just some text").unwrap_err();
         assert!(
@@ -273,7 +281,7 @@ mod tests {
             }
             assert!(matches!(
                 image.to_format(ImageFormat::Jpeg),
-                Err(Error::Unsupported(_))
+                Err(Error::UnsupportedOutputFormat { .. })
             ));
         }
     }

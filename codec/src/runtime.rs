@@ -6,14 +6,16 @@ use lic_entropy::Fingerprint;
 use lic_models::ModelFile;
 
 use crate::error::{Error, Result};
-use crate::export::{ModelInfo, export};
 use crate::int::IntEntropyModel;
 use crate::model::{
-    Analysis, HyperAnalysis, LicModel, ModelConfig, Synthesis, interpolate_gains, load_parameters,
+    Analysis, Architecture, HyperAnalysis, ModelInfo, Synthesis, interpolate_gains, load_parameters,
 };
 
-/// Seed of the untrained default model used until trained weights land.
-pub const DEFAULT_SEED: u64 = 0x4c49_435f_5631; // "LIC_V1"
+/// Bytes per padded pixel and transform channel that a CPU decode's peak memory grows by
+/// (docs/RESULTS.md, "Decoder memory", measures it).
+const DECODE_BYTES_PER_PIXEL_AND_CHANNEL: u64 = 4;
+/// What a decode needs whatever the picture's size (the model and the runtime), generously.
+const DECODE_FIXED_BYTES: u64 = 128 << 20;
 
 /// A loaded model: what [`crate::encode`] and [`crate::decode`] need.
 #[derive(Debug)]
@@ -43,16 +45,15 @@ impl Model {
     /// Loads a parsed model file onto `device`.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] if it does not describe a lic model.
+    /// [`Error::InvalidModel`] or [`Error::InvalidArchitecture`] if it does not describe a lic
+    /// model, [`Error::ModelFile`] if a tensor is missing or has another shape.
     pub fn from_file(file: &ModelFile, device: &Device) -> Result<Self> {
-        let info: ModelInfo = serde_json::from_value(file.config.clone())
-            .map_err(|e| Error::InvalidModel(format!("configuration: {e}")))?;
-        info.validate().map_err(Error::InvalidModel)?;
-        let config = &info.architecture;
+        let info = ModelInfo::from_file(file)?;
+        let architecture = &info.architecture;
         let (n, m, z) = (
-            config.transform_channels,
-            config.latent_channels,
-            config.hyper_channels,
+            architecture.transform_channels,
+            architecture.latent_channels,
+            architecture.hyper_channels,
         );
         let lookup = |prefix: &'static str| {
             move |name: &str, shape: &[usize]| -> Result<Option<Vec<f32>>> {
@@ -66,19 +67,20 @@ impl Model {
             device,
             lookup("hyper_analysis"),
         )?;
-        let levels = config.quality_levels;
+        let levels = architecture.quality_levels;
         let gains = file.f32("gains.gain", &[levels, m])?.to_vec();
         let inverse_gains = file.f32("gains.inverse", &[levels, m])?.to_vec();
-        if gains
+        if let Some(g) = gains
             .iter()
             .chain(&inverse_gains)
-            .any(|g| !g.is_finite() || *g <= 0.0)
+            .find(|g| !g.is_finite() || **g <= 0.0)
         {
-            return Err(Error::InvalidModel(
-                "gains must be finite and positive".into(),
+            return Err(Error::invalid_model(
+                "gains",
+                format!("gain {g}: gains must be finite and positive"),
             ));
         }
-        let entropy = IntEntropyModel::from_file(file, config).map_err(Error::InvalidModel)?;
+        let entropy = IntEntropyModel::from_file(file, architecture)?;
         let parameters = file
             .tensors()
             .filter(|(name, _)| *name != crate::int::Z_TABLES && !name.ends_with(".shift"))
@@ -98,38 +100,13 @@ impl Model {
         })
     }
 
-    /// The untrained model of `config` initialised from `seed` ([`LicModel::seeded`]),
-    /// exported and loaded: the same fingerprint on every machine.
-    ///
-    /// # Errors
-    /// Only if `config` is invalid.
-    pub fn seeded(config: &ModelConfig, seed: u64, name: &str, device: &Device) -> Result<Self> {
-        config.validate().map_err(Error::InvalidModel)?;
-        let cpu = Device::flex();
-        let info = ModelInfo {
-            name: name.to_owned(),
-            architecture: config.clone(),
-            lambdas: None,
-        };
-        let file = export(&LicModel::seeded(config, seed, &cpu), &info)?;
-        Self::from_file(&file, device)
-    }
-
-    /// The model lic ships: the embedded trained weights (`lic-models`), or, in a build
-    /// without them, the seeded untrained model of the default architecture.
+    /// The model lic ships, embedded in the build (`lic-models`; its model card is
+    /// `models/<name>.md`).
     ///
     /// # Errors
     /// Only if the embedded model is malformed (a build defect).
     pub fn default_model(device: &Device) -> Result<Self> {
-        match lic_models::default_model_bytes() {
-            Some(bytes) => Self::from_bytes(bytes, device),
-            None => Self::seeded(
-                &ModelConfig::default(),
-                DEFAULT_SEED,
-                "lic-untrained-seed",
-                device,
-            ),
-        }
+        Self::from_bytes(lic_models::default_model_bytes(), device)
     }
 
     /// The fingerprint written into every `.lic` header this model encodes.
@@ -142,14 +119,27 @@ impl Model {
         self.parameters
     }
 
-    /// Name and architecture.
+    /// Name, architecture and trained λ set, as the model file records them.
     pub fn info(&self) -> &ModelInfo {
         &self.info
     }
 
     /// The architecture.
-    pub fn config(&self) -> &ModelConfig {
+    pub fn architecture(&self) -> &Architecture {
         &self.info.architecture
+    }
+
+    /// An upper estimate, in bytes, of the memory that decoding a `width x height` picture
+    /// takes with this model on the CPU: what [`crate::decode`] checks against
+    /// [`crate::Limits::max_alloc`] before it allocates. It grows with the padded pixel count
+    /// and the transforms' width (the synthesis' last layers at full and half resolution
+    /// dominate); docs/RESULTS.md compares it with measured peaks.
+    pub fn decode_memory(&self, width: u32, height: u32) -> u64 {
+        let pad = crate::codec::PAD_MULTIPLE as u64;
+        let side = |s: u32| u64::from(s).div_ceil(pad) * pad;
+        let pixels = side(width) * side(height);
+        let n = self.architecture().transform_channels as u64;
+        pixels * DECODE_BYTES_PER_PIXEL_AND_CHANNEL * n + DECODE_FIXED_BYTES
     }
 
     /// The device the float transforms run on.
@@ -158,13 +148,13 @@ impl Model {
     }
 
     /// Per-channel gains applied to `y` at quality `q`.
-    pub fn gains_at(&self, q: f32) -> Vec<f32> {
-        interpolate_gains(&self.gains, self.config().quality_levels, q)
+    pub(crate) fn gains_at(&self, q: f32) -> Vec<f32> {
+        interpolate_gains(&self.gains, self.architecture().quality_levels, q)
     }
 
     /// Per-channel inverse gains applied to `ŷ` at quality `q`.
-    pub fn inverse_gains_at(&self, q: f32) -> Vec<f32> {
-        interpolate_gains(&self.inverse_gains, self.config().quality_levels, q)
+    pub(crate) fn inverse_gains_at(&self, q: f32) -> Vec<f32> {
+        interpolate_gains(&self.inverse_gains, self.architecture().quality_levels, q)
     }
 }
 
@@ -184,11 +174,11 @@ pub fn wgpu_device() -> Result<Device> {
     DEVICE
         .get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string()))
         .clone()
-        .map_err(|e| {
-            Error::Backend(format!(
+        .map_err(|e| Error::Backend {
+            reason: format!(
                 "no usable wgpu adapter ({e}); install the machine's Vulkan driver \
                  (on Linux: libvulkan1 and the GPU's ICD, or mesa-vulkan-drivers for a CPU \
                  fallback) or use the CPU backend"
-            ))
+            ),
         })
 }

@@ -2,71 +2,9 @@
 
 use rayon::prelude::*;
 
-use super::{FRAC_BITS, IntMap, MAX_SHIFT, WEIGHT_LIMIT, leaky, saturate};
-
-/// A quantised layer's integers: weights (float layout), per-output-channel biases and shifts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QuantizedLayer {
-    /// Weights, same layout as the float layer.
-    pub weight: Vec<i32>,
-    /// Biases at scale `2^(FRAC_BITS + shift)`.
-    pub bias: Vec<i32>,
-    /// Per-output-channel shifts.
-    pub shift: Vec<i32>,
-}
-
-/// Quantises a float layer with `cout` output channels, where `out_channel(i)` says which
-/// output channel weight `i` feeds. For each channel the largest shift `s <= MAX_SHIFT` with
-/// `max|w| * 2^s <= WEIGHT_LIMIT` is chosen; `w_q = round(w * 2^s)`,
-/// `b_q = round(b * 2^(FRAC_BITS + s))` (saturated to i32). Multiplying by a power of two and
-/// rounding are exact in IEEE arithmetic, so every platform gets the same integers.
-pub fn quantize_layer(
-    weight: &[f32],
-    bias: &[f32],
-    cout: usize,
-    out_channel: impl Fn(usize) -> usize,
-) -> QuantizedLayer {
-    let mut max_abs = vec![0f32; cout];
-    for (i, &w) in weight.iter().enumerate() {
-        let c = out_channel(i);
-        max_abs[c] = max_abs[c].max(w.abs());
-    }
-    let shift: Vec<i32> = max_abs
-        .iter()
-        .map(|&m| {
-            let mut s = MAX_SHIFT;
-            while s > 0 && m * (1u32 << s) as f32 > WEIGHT_LIMIT as f32 {
-                s -= 1;
-            }
-            s as i32
-        })
-        .collect();
-    let scale = |s: i32| (1u64 << s) as f64;
-    let weight = weight
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| {
-            let s = shift[out_channel(i)];
-            (f64::from(w) * scale(s))
-                .round()
-                .clamp(-f64::from(WEIGHT_LIMIT), f64::from(WEIGHT_LIMIT)) as i32
-        })
-        .collect();
-    let bias = bias
-        .iter()
-        .zip(&shift)
-        .map(|(&b, &s)| {
-            (f64::from(b) * scale(s + FRAC_BITS as i32))
-                .round()
-                .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
-        })
-        .collect();
-    QuantizedLayer {
-        weight,
-        bias,
-        shift,
-    }
-}
+use super::quant::{IntLayerSpec, LayerKind, QuantizedLayer, check_shifts};
+use super::{IntMap, WEIGHT_LIMIT, leaky, saturate};
+use crate::error::{Error, Result};
 
 /// Adds `w * input` to `out`, element by element, wrapping.
 #[inline]
@@ -91,6 +29,7 @@ fn finish_plane(acc: &mut [i32], bias: i32, shift: i32, activation: bool) {
 /// What both integer convolution kinds hold: sizes, the quantised layer, whether LeakyReLU follows.
 #[derive(Clone, Debug)]
 struct IntLayer {
+    name: String,
     cin: usize,
     cout: usize,
     k: usize,
@@ -100,40 +39,61 @@ struct IntLayer {
 
 impl IntLayer {
     /// Checks sizes and value ranges (layers come from files) before accepting a layer.
-    fn new(
-        cin: usize,
-        cout: usize,
-        k: usize,
-        layer: QuantizedLayer,
-        activation: bool,
-        name: &str,
-    ) -> Result<Self, String> {
-        if k.is_multiple_of(2) {
-            return Err(format!("{name}: kernel size {k} must be odd"));
+    fn new(spec: &IntLayerSpec, kind: LayerKind, layer: QuantizedLayer) -> Result<Self> {
+        let name = &spec.name;
+        let k = spec.kernel();
+        if spec.kind != kind || spec.weight_shape[3] != k || k.is_multiple_of(2) {
+            return Err(Error::invalid_model(
+                name,
+                format!(
+                    "a {:?} layer of weight shape {:?} is not a {kind:?} layer with an odd \
+                     square kernel",
+                    spec.kind, spec.weight_shape
+                ),
+            ));
         }
-        if layer.weight.len() != cin * cout * k * k
+        let cout = spec.out_channels();
+        if layer.weight.len() != spec.weights()
             || layer.bias.len() != cout
             || layer.shift.len() != cout
         {
-            return Err(format!("{name}: wrong tensor sizes"));
+            return Err(Error::invalid_model(
+                name,
+                format!(
+                    "{} weights, {} biases and {} shifts do not fit the shape {:?}",
+                    layer.weight.len(),
+                    layer.bias.len(),
+                    layer.shift.len(),
+                    spec.weight_shape
+                ),
+            ));
         }
-        if layer.weight.iter().any(|w| w.abs() > WEIGHT_LIMIT) {
-            return Err(format!("{name}: a weight exceeds ±{WEIGHT_LIMIT}"));
+        if let Some(w) = layer.weight.iter().find(|w| w.abs() > WEIGHT_LIMIT) {
+            return Err(Error::invalid_model(
+                name,
+                format!("weight {w} is outside ±{WEIGHT_LIMIT}"),
+            ));
         }
-        if layer
-            .shift
-            .iter()
-            .any(|&s| !(0..=MAX_SHIFT as i32).contains(&s))
-        {
-            return Err(format!("{name}: a shift is outside 0..={MAX_SHIFT}"));
-        }
+        check_shifts(name, &layer.shift)?;
         Ok(Self {
-            cin,
+            name: name.clone(),
+            cin: spec.in_channels(),
             cout,
             k,
             layer,
-            activation,
+            activation: spec.activation,
         })
+    }
+
+    /// Refuses an input whose channel count is not the layer's.
+    fn check_input(&self, x: &IntMap) -> Result<()> {
+        if x.c != self.cin {
+            return Err(Error::invalid_model(
+                &self.name,
+                format!("input of {} channels, the layer reads {}", x.c, self.cin),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -142,19 +102,12 @@ impl IntLayer {
 pub struct IntConv2d(IntLayer);
 
 impl IntConv2d {
-    /// Wraps a quantised layer with weights `[cout, cin, k, k]`; `activation` applies LeakyReLU.
+    /// Wraps a quantised layer of `spec` (a [`LayerKind::Conv`], weights `[cout, cin, k, k]`).
     ///
     /// # Errors
-    /// A message if sizes or ranges are wrong.
-    pub fn new(
-        cin: usize,
-        cout: usize,
-        k: usize,
-        layer: QuantizedLayer,
-        activation: bool,
-        name: &str,
-    ) -> Result<Self, String> {
-        IntLayer::new(cin, cout, k, layer, activation, name).map(Self)
+    /// [`Error::InvalidModel`] if sizes or ranges are wrong.
+    pub fn new(spec: &IntLayerSpec, layer: QuantizedLayer) -> Result<Self> {
+        IntLayer::new(spec, LayerKind::Conv, layer).map(Self)
     }
 
     /// Input channels.
@@ -163,8 +116,11 @@ impl IntConv2d {
     }
 
     /// `[cin, h, w] -> [cout, h, w]`.
-    pub fn forward(&self, x: &IntMap) -> IntMap {
-        assert_eq!(x.c, self.0.cin, "IntConv2d input channels");
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] if `x` does not have the layer's input channels.
+    pub fn forward(&self, x: &IntMap) -> Result<IntMap> {
+        self.0.check_input(x)?;
         let (h, w, k) = (x.h, x.w, self.0.k);
         let p = k / 2;
         let plane = h * w;
@@ -211,7 +167,7 @@ impl IntConv2d {
                     self.0.activation,
                 );
             });
-        out
+        Ok(out)
     }
 }
 
@@ -221,26 +177,23 @@ impl IntConv2d {
 pub struct IntConvTranspose2d(IntLayer);
 
 impl IntConvTranspose2d {
-    /// Wraps a quantised layer with weights `[cin, cout, k, k]` (burn's layout).
+    /// Wraps a quantised layer of `spec` (a [`LayerKind::Transposed`], weights
+    /// `[cin, cout, k, k]`, burn's layout).
     ///
     /// # Errors
-    /// A message if sizes or ranges are wrong.
-    pub fn new(
-        cin: usize,
-        cout: usize,
-        k: usize,
-        layer: QuantizedLayer,
-        activation: bool,
-        name: &str,
-    ) -> Result<Self, String> {
-        IntLayer::new(cin, cout, k, layer, activation, name).map(Self)
+    /// [`Error::InvalidModel`] if sizes or ranges are wrong.
+    pub fn new(spec: &IntLayerSpec, layer: QuantizedLayer) -> Result<Self> {
+        IntLayer::new(spec, LayerKind::Transposed, layer).map(Self)
     }
 
     /// `[cin, h, w] -> [cout, 2h, 2w]`. Output `o = 2 i + t - p` receives input `i` through
     /// tap `t`; each output parity class is accumulated in its own contiguous plane so the
     /// inner loop runs over whole rows, then the four planes are interleaved.
-    pub fn forward(&self, x: &IntMap) -> IntMap {
-        assert_eq!(x.c, self.0.cin, "IntConvTranspose2d input channels");
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] if `x` does not have the layer's input channels.
+    pub fn forward(&self, x: &IntMap) -> Result<IntMap> {
+        self.0.check_input(x)?;
         let (h, w, k) = (x.h, x.w, self.0.k);
         let p = (k / 2) as isize;
         let plane = h * w;
@@ -300,7 +253,7 @@ impl IntConvTranspose2d {
                     self.0.activation,
                 );
             });
-        out
+        Ok(out)
     }
 }
 
@@ -311,42 +264,35 @@ mod tests {
     use burn::tensor::{Device, Tensor, TensorData};
 
     use super::*;
-    use crate::model::SplitMix64;
+    use crate::int::quant::{dequantize, quantize};
+    use crate::int::{FRAC_BITS, MAX_SHIFT};
 
-    fn random(n: usize, scale: f32, rng: &mut SplitMix64) -> Vec<f32> {
-        (0..n).map(|_| rng.next_signed_unit() * scale).collect()
+    /// Uniform in `[-scale, scale)` from a 64-bit LCG (Knuth's MMIX constants): test data only.
+    fn random(n: usize, scale: f32, state: &mut u64) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                *state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((*state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
     }
 
-    /// Dequantised weights and biases: what the integer layer computes, in float.
-    fn dequantize(
-        q: &QuantizedLayer,
-        out_channel: impl Fn(usize) -> usize,
-    ) -> (Vec<f32>, Vec<f32>) {
-        let w = q
-            .weight
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| v as f32 / (1u32 << q.shift[out_channel(i)]) as f32)
-            .collect();
-        let b = q
-            .bias
-            .iter()
-            .zip(&q.shift)
-            .map(|(&v, &s)| v as f32 / (1u64 << (s + FRAC_BITS as i32)) as f32)
-            .collect();
-        (w, b)
+    fn spec(kind: LayerKind, shape: [usize; 4]) -> IntLayerSpec {
+        IntLayerSpec {
+            name: "test".into(),
+            weight_shape: shape,
+            kind,
+            activation: false,
+        }
     }
 
     /// A random fixed-point map with values up to `±magnitude`, and the same in float.
-    fn input(
-        c: usize,
-        h: usize,
-        w: usize,
-        magnitude: f32,
-        rng: &mut SplitMix64,
-    ) -> (IntMap, Tensor<4>) {
-        let data: Vec<i32> = (0..c * h * w)
-            .map(|_| (rng.next_signed_unit() * magnitude * 256.0) as i32)
+    fn input(c: usize, h: usize, w: usize, magnitude: f32, state: &mut u64) -> (IntMap, Tensor<4>) {
+        let data: Vec<i32> = random(c * h * w, magnitude * 256.0, state)
+            .into_iter()
+            .map(|v| v as i32)
             .collect();
         let f: Vec<f32> = data.iter().map(|&v| v as f32 / 256.0).collect();
         let t = Tensor::from_data(TensorData::new(f, [1, c, h, w]), &Device::flex());
@@ -380,22 +326,22 @@ mod tests {
     #[test]
     fn conv_carries_latent_sized_values() {
         let largest = conv_matches_float_reference_at(600.0);
-        assert!(largest > 1000 * crate::int::ONE, "largest output {largest}");
+        assert!(largest > 1000 << FRAC_BITS, "largest output {largest}");
     }
 
     /// Checks three integer convolutions against burn's on inputs up to `±magnitude`; returns
     /// the largest output magnitude in fixed point.
     fn conv_matches_float_reference_at(magnitude: f32) -> i32 {
         let mut largest = 0;
-        let mut rng = SplitMix64(1);
+        let mut state = 1;
         for (cin, cout, k, h, w) in [(3, 4, 5, 7, 9), (5, 2, 3, 1, 6), (4, 3, 1, 5, 5)] {
-            let wf = random(cout * cin * k * k, 0.4, &mut rng);
-            let bf = random(cout, 0.5, &mut rng);
-            let per_out = cin * k * k;
-            let q = quantize_layer(&wf, &bf, cout, |i| i / per_out);
-            let (dw, db) = dequantize(&q, |i| i / per_out);
-            let layer = IntConv2d::new(cin, cout, k, q, false, "test").unwrap();
-            let (x, xf) = input(cin, h, w, magnitude, &mut rng);
+            let spec = spec(LayerKind::Conv, [cout, cin, k, k]);
+            let wf = random(cout * cin * k * k, 0.4, &mut state);
+            let bf = random(cout, 0.5, &mut state);
+            let q = quantize(&spec, &wf, &bf).unwrap();
+            let (dw, db) = dequantize(&spec, &q).unwrap();
+            let layer = IntConv2d::new(&spec, q).unwrap();
+            let (x, xf) = input(cin, h, w, magnitude, &mut state);
             let dev = Device::flex();
             let expected = conv2d(
                 xf,
@@ -403,7 +349,7 @@ mod tests {
                 Some(Tensor::from_data(TensorData::new(db, [cout]), &dev)),
                 ConvOptions::new([1, 1], [k / 2, k / 2], [1, 1], 1),
             );
-            let out = layer.forward(&x);
+            let out = layer.forward(&x).unwrap();
             largest = out.data.iter().fold(largest, |m, v| m.max(v.abs()));
             assert_close(&out, expected);
         }
@@ -412,15 +358,15 @@ mod tests {
 
     #[test]
     fn transposed_conv_matches_float_reference() {
-        let mut rng = SplitMix64(2);
+        let mut state = 2;
         for (cin, cout, k, h, w) in [(3, 4, 5, 3, 5), (2, 2, 3, 1, 1), (4, 1, 5, 4, 2)] {
-            let wf = random(cin * cout * k * k, 0.4, &mut rng);
-            let bf = random(cout, 0.5, &mut rng);
-            let kk = k * k;
-            let q = quantize_layer(&wf, &bf, cout, |i| (i / kk) % cout);
-            let (dw, db) = dequantize(&q, |i| (i / kk) % cout);
-            let layer = IntConvTranspose2d::new(cin, cout, k, q, false, "test").unwrap();
-            let (x, xf) = input(cin, h, w, 8.0, &mut rng);
+            let spec = spec(LayerKind::Transposed, [cin, cout, k, k]);
+            let wf = random(cin * cout * k * k, 0.4, &mut state);
+            let bf = random(cout, 0.5, &mut state);
+            let q = quantize(&spec, &wf, &bf).unwrap();
+            let (dw, db) = dequantize(&spec, &q).unwrap();
+            let layer = IntConvTranspose2d::new(&spec, q).unwrap();
+            let (x, xf) = input(cin, h, w, 8.0, &mut state);
             let dev = Device::flex();
             let expected = conv_transpose2d(
                 xf,
@@ -428,31 +374,49 @@ mod tests {
                 Some(Tensor::from_data(TensorData::new(db, [cout]), &dev)),
                 ConvTransposeOptions::new([2, 2], [k / 2, k / 2], [1, 1], [1, 1], 1),
             );
-            assert_close(&layer.forward(&x), expected);
+            assert_close(&layer.forward(&x).unwrap(), expected);
         }
     }
 
     #[test]
     fn quantisation_uses_the_full_weight_range_and_is_exact() {
-        let q = quantize_layer(&[0.5, -0.25, 0.0, 0.0], &[1.0, 0.0], 2, |i| i / 2);
+        let two = spec(LayerKind::Conv, [2, 2, 1, 1]);
+        let q = quantize(&two, &[0.5, -0.25, 0.0, 0.0], &[1.0, 0.0]).unwrap();
         assert_eq!(q.shift, vec![10, MAX_SHIFT as i32]);
         assert_eq!(q.weight[0], 512);
         assert_eq!(q.weight[1], -256);
         assert_eq!(q.bias[0], 1 << (FRAC_BITS + 10));
-        assert!(
-            IntConv2d::new(
-                1,
-                1,
-                1,
-                QuantizedLayer {
-                    weight: vec![WEIGHT_LIMIT + 1],
-                    bias: vec![0],
-                    shift: vec![0]
-                },
-                false,
-                "bad"
-            )
-            .is_err()
-        );
+        // Dequantised and quantised again: the same integers.
+        let (w, b) = dequantize(&two, &q).unwrap();
+        assert_eq!(quantize(&two, &w, &b).unwrap(), q);
+        let one = spec(LayerKind::Conv, [1, 1, 1, 1]);
+        let layer = |weight, shift| QuantizedLayer {
+            weight: vec![weight],
+            bias: vec![0],
+            shift: vec![shift],
+        };
+        assert!(IntConv2d::new(&one, layer(WEIGHT_LIMIT + 1, 0)).is_err());
+        assert!(IntConv2d::new(&one, layer(1, MAX_SHIFT as i32 + 1)).is_err());
+        assert!(dequantize(&one, &layer(1, -1)).is_err());
+        // The wrong kind, and sizes that do not fit the shape: errors, not panics.
+        assert!(IntConvTranspose2d::new(&one, layer(1, 0)).is_err());
+        assert!(quantize(&two, &[0.5], &[1.0, 0.0]).is_err());
+        assert!(dequantize(&two, &layer(1, 0)).is_err());
+    }
+
+    /// An input with the wrong channel count is refused, not a panic.
+    #[test]
+    fn a_map_of_the_wrong_width_is_refused() {
+        let spec = spec(LayerKind::Conv, [2, 3, 3, 3]);
+        let q = quantize(&spec, &[0.1; 54], &[0.0; 2]).unwrap();
+        let layer = IntConv2d::new(&spec, q).unwrap();
+        assert!(layer.forward(&IntMap::zeros(3, 4, 4)).is_ok());
+        let err = layer.forward(&IntMap::zeros(2, 4, 4)).unwrap_err();
+        assert!(err.to_string().contains("input of 2 channels"), "{err}");
+        let spec = self::spec(LayerKind::Transposed, [3, 2, 5, 5]);
+        let q = quantize(&spec, &[0.1; 150], &[0.0; 2]).unwrap();
+        let up = IntConvTranspose2d::new(&spec, q).unwrap();
+        assert_eq!(up.forward(&IntMap::zeros(3, 2, 3)).unwrap().c, 2);
+        assert!(up.forward(&IntMap::zeros(4, 2, 3)).is_err());
     }
 }

@@ -19,15 +19,14 @@
 
 mod conv;
 mod entropy;
+mod quant;
 
-pub use conv::{IntConv2d, IntConvTranspose2d, quantize_layer};
-pub use entropy::{IntEntropyModel, IntGroup, PassParams};
-pub(crate) use entropy::{Z_TABLES, integer_layers, tables_from_i32, tables_to_i32};
+pub(crate) use entropy::{IntEntropyModel, PassParams};
+pub use entropy::{Z_TABLES, tables_from_i32, tables_to_i32};
+pub use quant::{IntLayerSpec, LayerKind, QuantizedLayer, dequantize, integer_layers, quantize};
 
 /// Fractional bits of every activation, mean and log2-scale.
 pub const FRAC_BITS: u32 = 8;
-/// One in fixed point.
-pub const ONE: i32 = 1 << FRAC_BITS;
 /// Activations are saturated to `±ACTIVATION_LIMIT` (±4096.0). Wide enough for every latent
 /// value a real image produces at q 100 (several hundred), narrow enough that a product with
 /// a weight (`< 2^10`) stays below 2^30. Format version 1 saturated at ±128.0, which clipped
@@ -40,22 +39,29 @@ pub const MAX_SHIFT: u32 = 16;
 /// LeakyReLU's negative slope as a right shift (slope `2^-3`, [`crate::model::LEAKY_SLOPE`]).
 pub const LEAKY_SHIFT: u32 = 3;
 
-/// A `C x H x W` integer feature map (batch of one), channel-major.
+/// A `C x H x W` integer feature map (batch of one), channel-major. Its fields are the
+/// codec's: a map always holds `c * h * w` values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IntMap {
-    /// Channels.
-    pub c: usize,
-    /// Rows.
-    pub h: usize,
-    /// Columns.
-    pub w: usize,
-    /// `c * h * w` values.
-    pub data: Vec<i32>,
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) data: Vec<i32>,
 }
 
 impl IntMap {
+    /// `[channels, rows, columns]`.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.c, self.h, self.w]
+    }
+
+    /// The values, channel-major, rows in order.
+    pub fn data(&self) -> &[i32] {
+        &self.data
+    }
+
     /// All zeros.
-    pub fn zeros(c: usize, h: usize, w: usize) -> Self {
+    pub(crate) fn zeros(c: usize, h: usize, w: usize) -> Self {
         Self {
             c,
             h,
@@ -65,7 +71,7 @@ impl IntMap {
     }
 
     /// Channels `start..start + count` as a new map.
-    pub fn channels(&self, start: usize, count: usize) -> Self {
+    pub(crate) fn channels(&self, start: usize, count: usize) -> Self {
         let plane = self.h * self.w;
         Self {
             c: count,
@@ -76,42 +82,44 @@ impl IntMap {
     }
 
     /// Channel `c` as a slice.
-    pub fn plane(&self, c: usize) -> &[i32] {
+    pub(crate) fn plane(&self, c: usize) -> &[i32] {
         let plane = self.h * self.w;
         &self.data[c * plane..(c + 1) * plane]
     }
 
     /// Channel `c` as a mutable slice.
-    pub fn plane_mut(&mut self, c: usize) -> &mut [i32] {
+    pub(crate) fn plane_mut(&mut self, c: usize) -> &mut [i32] {
         let plane = self.h * self.w;
         &mut self.data[c * plane..(c + 1) * plane]
     }
 
-    /// Concatenation along channels (all maps of one size).
-    pub fn cat(parts: &[&IntMap]) -> Self {
-        let (h, w) = (parts[0].h, parts[0].w);
+    /// Concatenation along channels; `None` for no maps or maps of different sizes.
+    pub(crate) fn cat(parts: &[&IntMap]) -> Option<Self> {
+        let (h, w) = parts.first().map(|p| (p.h, p.w))?;
+        if parts.iter().any(|p| (p.h, p.w) != (h, w)) {
+            return None;
+        }
         let mut data = Vec::with_capacity(parts.iter().map(|p| p.data.len()).sum());
         for p in parts {
-            debug_assert_eq!((p.h, p.w), (h, w));
             data.extend_from_slice(&p.data);
         }
-        Self {
+        Some(Self {
             c: parts.iter().map(|p| p.c).sum(),
             h,
             w,
             data,
-        }
+        })
     }
 }
 
 /// Saturates a value to the activation range.
 #[inline]
-pub fn saturate(v: i32) -> i32 {
+pub(crate) fn saturate(v: i32) -> i32 {
     v.clamp(-ACTIVATION_LIMIT, ACTIVATION_LIMIT)
 }
 
 /// Integer LeakyReLU with slope `2^-LEAKY_SHIFT`.
 #[inline]
-pub fn leaky(v: i32) -> i32 {
+pub(crate) fn leaky(v: i32) -> i32 {
     if v < 0 { v >> LEAKY_SHIFT } else { v }
 }

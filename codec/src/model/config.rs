@@ -2,10 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
+/// Largest channel count of any part that a model file may ask for.
+const MAX_CHANNELS: usize = 1024;
+/// Largest number of channel groups.
+const MAX_GROUPS: usize = 32;
+/// Largest number of trained quality levels.
+const MAX_QUALITY_LEVELS: usize = 64;
+
 /// Sizes of a lic model. The defaults are the shipped architecture; tests use [`Self::tiny`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ModelConfig {
+pub struct Architecture {
     /// Width of the analysis/synthesis transforms (`N`).
     pub transform_channels: usize,
     /// Channels of the latent `y` at 1/16 resolution (`M`).
@@ -18,7 +27,7 @@ pub struct ModelConfig {
     pub quality_levels: usize,
 }
 
-impl Default for ModelConfig {
+impl Default for Architecture {
     fn default() -> Self {
         Self {
             transform_channels: 128,
@@ -30,7 +39,7 @@ impl Default for ModelConfig {
     }
 }
 
-impl ModelConfig {
+impl Architecture {
     /// About a third of the default's cost: for CPU-only training budgets, where a smaller
     /// model converges further in the same hours (docs/MODEL.md compares them).
     pub fn small() -> Self {
@@ -44,7 +53,7 @@ impl ModelConfig {
     }
 
     /// [`Self::small`]'s transforms with the default architecture's latent (M 192, groups
-    /// 16, 16, 32, 64, 64): what `small` grows into ([`Self::grows_into`]). A 128-number
+    /// 16, 16, 32, 64, 64): what `small` grows into (`lic train --init` with a wider `--architecture`). A 128-number
     /// latent per 16x16 block bounds the quality at high rates (docs/MODEL.md); the 64
     /// channels more cost 3.4 kMAC per decoded pixel.
     pub fn small_wide() -> Self {
@@ -69,54 +78,48 @@ impl ModelConfig {
     /// Checks the sizes are consistent and within what a decoder accepts from a file.
     ///
     /// # Errors
-    /// A message saying which size is wrong.
-    pub fn validate(&self) -> Result<(), String> {
-        let in_range = |v: usize| (1..=1024).contains(&v);
-        if !in_range(self.transform_channels)
-            || !in_range(self.latent_channels)
-            || !in_range(self.hyper_channels)
-        {
-            return Err("channel counts must be within 1..=1024".into());
+    /// [`Error::InvalidArchitecture`] naming the size that is wrong and its valid range.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field: &'static str, value: String, expected: String| {
+            Err(Error::InvalidArchitecture {
+                field,
+                value,
+                expected,
+            })
+        };
+        for (field, v) in [
+            ("transform_channels", self.transform_channels),
+            ("latent_channels", self.latent_channels),
+            ("hyper_channels", self.hyper_channels),
+        ] {
+            if !(1..=MAX_CHANNELS).contains(&v) {
+                return invalid(field, v.to_string(), format!("1..={MAX_CHANNELS}"));
+            }
         }
-        if self.groups.is_empty() || self.groups.len() > 32 || self.groups.contains(&0) {
-            return Err("groups must be 1..=32 non-empty channel groups".into());
-        }
-        if self.groups.iter().sum::<usize>() != self.latent_channels {
-            return Err(format!(
-                "groups {:?} must sum to latent_channels {}",
-                self.groups, self.latent_channels
-            ));
-        }
-        if !(1..=64).contains(&self.quality_levels) {
-            return Err("quality_levels must be within 1..=64".into());
-        }
-        Ok(())
-    }
-
-    /// Whether a model of this architecture can be grown into `wider` by appending channel
-    /// groups to its latent, every other size unchanged (`lic train --init` with a wider
-    /// `--architecture`, [`crate::train::Trainer::from_model`]). The latent width bounds the
-    /// quality a model can reach at high rates; appending groups keeps the groups already
-    /// trained, their coding order and their contexts as they are.
-    ///
-    /// # Errors
-    /// Which size stops the growth.
-    pub fn grows_into(&self, wider: &Self) -> Result<(), String> {
-        if self.transform_channels != wider.transform_channels
-            || self.hyper_channels != wider.hyper_channels
-            || self.quality_levels != wider.quality_levels
-        {
-            return Err(
-                "only the latent can grow: transform and hyper channels and quality levels \
-                 must stay the same"
-                    .into(),
+        if self.groups.is_empty() || self.groups.len() > MAX_GROUPS || self.groups.contains(&0) {
+            return invalid(
+                "groups",
+                format!("{:?}", self.groups),
+                format!("1..={MAX_GROUPS} non-empty channel groups"),
             );
         }
-        if wider.groups.len() <= self.groups.len() || !wider.groups.starts_with(&self.groups) {
-            return Err(format!(
-                "the latent grows by appending channel groups to {:?}, not into {:?}",
-                self.groups, wider.groups
-            ));
+        let sum: usize = self.groups.iter().sum();
+        if sum != self.latent_channels {
+            return invalid(
+                "groups",
+                format!("{:?} (sum {sum})", self.groups),
+                format!(
+                    "groups summing to latent_channels ({})",
+                    self.latent_channels
+                ),
+            );
+        }
+        if !(1..=MAX_QUALITY_LEVELS).contains(&self.quality_levels) {
+            return invalid(
+                "quality_levels",
+                self.quality_levels.to_string(),
+                format!("1..={MAX_QUALITY_LEVELS}"),
+            );
         }
         Ok(())
     }
@@ -160,7 +163,7 @@ impl Complexity {
     }
 }
 
-impl ModelConfig {
+impl Architecture {
     /// MACs per image pixel of each part.
     pub fn complexity(&self) -> Complexity {
         let (n, m, z) = (

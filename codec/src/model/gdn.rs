@@ -41,7 +41,7 @@ impl SimplifiedGdn {
     ///
     /// The channel mix is a 1x1 convolution written as a batched matrix product over the
     /// `H * W` positions: on flex it gives the convolution's values bit for bit at 30–40 %
-    /// less time forward and backward (`codec/examples/step_profile.rs`, docs/RESULTS.md),
+    /// less time forward and backward (`train/examples/step_profile.rs`, docs/RESULTS.md),
     /// which matters at the full-resolution layers of training.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();

@@ -1,15 +1,14 @@
 //! The hyperprior (Ballé et al. 2018, mean-scale form of Minnen et al. 2018): `h_a` maps `y`
 //! to `z` at 1/64 resolution, `h_s` maps the decoded `z` back to features at 1/16 that every
 //! channel group's parameter network reads. `h_s` decides probability tables, so the codec
-//! runs it as an integer network ([`crate::int`]); this float version is what training
-//! optimises and what export quantises.
+//! runs it as an integer network ([`crate::int`]); its float version is lic-train's.
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::conv::Conv2d;
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{LEAKY_SLOPE, conv, upconv};
+use super::layers::{LEAKY_SLOPE, conv};
 
 /// `h_a`: `y` to `z` (float; the encoder alone runs it).
 #[derive(Module, Debug)]
@@ -36,35 +35,6 @@ impl HyperAnalysis {
     pub fn forward(&self, y: Tensor<4>) -> Tensor<4> {
         let x = leaky_relu(self.c1.forward(y), LEAKY_SLOPE);
         let x = leaky_relu(self.c2.forward(x), LEAKY_SLOPE);
-        self.c3.forward(x)
-    }
-}
-
-/// `h_s`: decoded `z` to hyper features `psi` (2 channels per latent channel).
-#[derive(Module, Debug)]
-pub struct HyperSynthesis {
-    /// 5x5 transposed, stride 2, `Z -> N`.
-    pub d1: ConvTranspose2d,
-    /// 5x5 transposed, stride 2, `N -> N`.
-    pub d2: ConvTranspose2d,
-    /// 1x1, `N -> 2M`.
-    pub c3: Conv2d,
-}
-
-impl HyperSynthesis {
-    /// Layers for `z` hyper-latent, `n` hidden and `m` latent channels.
-    pub fn new(z: usize, n: usize, m: usize, device: &Device) -> Self {
-        Self {
-            d1: upconv(z, n, 5, device),
-            d2: upconv(n, n, 5, device),
-            c3: conv(n, 2 * m, 1, 1, device),
-        }
-    }
-
-    /// `[B, Z, h/4, w/4] -> [B, 2M, h, w]`.
-    pub fn forward(&self, z: Tensor<4>) -> Tensor<4> {
-        let x = leaky_relu(self.d1.forward(z), LEAKY_SLOPE);
-        let x = leaky_relu(self.d2.forward(x), LEAKY_SLOPE);
         self.c3.forward(x)
     }
 }

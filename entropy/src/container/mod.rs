@@ -405,20 +405,8 @@ fn read_header(r: &mut Reader<'_>, limits: &Limits) -> Result<(Header, u32)> {
             expected: "at least 1",
         });
     }
-    for (what, value, limit) in [
-        ("width", u64::from(width), u64::from(limits.max_side)),
-        ("height", u64::from(height), u64::from(limits.max_side)),
-        ("pixel count", header.pixels(), limits.max_pixels),
-        (
-            "frame count",
-            u64::from(frame_count),
-            u64::from(limits.max_frames),
-        ),
-    ] {
-        if value > limit {
-            return Err(Error::LimitExceeded { what, value, limit });
-        }
-    }
+    limits.check_picture(width, height)?;
+    limits.check_frames(frame_count)?;
     Ok((header, frame_count))
 }
 
@@ -577,10 +565,7 @@ mod tests {
     #[test]
     fn enforces_limits_before_reading_frames() {
         let bytes = sample().to_bytes().unwrap();
-        let tight = Limits {
-            max_pixels: 1000,
-            ..Limits::default()
-        };
+        let tight = Limits::default().with_max_pixels(1000);
         assert!(matches!(
             LicFile::parse(&bytes, &tight),
             Err(Error::LimitExceeded {

@@ -10,11 +10,13 @@ use std::path::Path;
 use burn::tensor::Device;
 use lic_models::{ModelFile, Tensor};
 
-use super::{
-    CHECKPOINT_FILE, CheckpointInfo, MODEL_FILE, TrainConfig, Trainer, model_lambdas, warm,
-    write_atomic,
-};
+use crate::config::TrainConfig;
 use crate::error::{Error, Result};
+use crate::trainer::{CHECKPOINT_FILE, CheckpointInfo, MODEL_FILE, Trainer, write_atomic};
+use crate::warm::{self, model_lambdas};
+
+/// How errors name a checkpoint given as bytes rather than as a file.
+const INPUT: &str = "(a checkpoint to average)";
 
 /// `file` as a checkpoint to average: a checkpoint as it is; a deployable model as
 /// `lic train --init` starts from it (the float parts as stored, the integer networks
@@ -22,9 +24,9 @@ use crate::error::{Error, Result};
 /// set it records (else the default set), at step 0 with a default training configuration.
 ///
 /// # Errors
-/// [`Error::InvalidModel`] if `file` is neither a checkpoint nor a deployable lic model.
+/// [`Error::UnusableModel`] if `file` is neither a checkpoint nor a deployable lic model.
 pub fn as_checkpoint(file: &ModelFile, device: &Device) -> Result<ModelFile> {
-    if CheckpointInfo::from_file(file, "an input").is_ok() {
+    if CheckpointInfo::from_file(file, Path::new(INPUT)).is_ok() {
         return Ok(file.clone());
     }
     let (info, _) = warm::model_parameters(file)?;
@@ -39,8 +41,8 @@ pub fn as_checkpoint(file: &ModelFile, device: &Device) -> Result<ModelFile> {
 /// each written atomically. Returns the deployable model.
 ///
 /// # Errors
-/// As [`as_checkpoint`] and [`average_checkpoints`]; [`Error::Checkpoint`] if a file cannot
-/// be written.
+/// As [`as_checkpoint`] and [`average_checkpoints`]; [`Error::Io`] if a file cannot be
+/// written.
 pub fn save_average(
     inputs: &[ModelFile],
     name: Option<&str>,
@@ -55,8 +57,7 @@ pub fn save_average(
     if let Some(name) = name {
         averaged.config["name"] = name.into();
     }
-    std::fs::create_dir_all(run_dir)
-        .map_err(|e| Error::Checkpoint(format!("creating {}: {e}", run_dir.display())))?;
+    std::fs::create_dir_all(run_dir).map_err(Error::io("creating", run_dir))?;
     write_atomic(&run_dir.join(CHECKPOINT_FILE), &averaged.to_bytes())?;
     let model = Trainer::from_checkpoint(run_dir, false, device)?.export()?;
     write_atomic(&run_dir.join(MODEL_FILE), &model.to_bytes())?;
@@ -69,41 +70,43 @@ pub fn save_average(
 /// from it with a fresh Adam. The sums are taken in `f64`, in the order given.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if `checkpoints` is empty or their parameters differ in
-/// names or shapes; [`Error::Checkpoint`] if one is not a lic checkpoint.
+/// [`Error::InvalidSetting`] if `checkpoints` is empty; [`Error::Checkpoint`] if one is not
+/// a lic checkpoint or their parameters differ in names or shapes.
 pub fn average_checkpoints(checkpoints: &[ModelFile]) -> Result<ModelFile> {
     let (last, others) = checkpoints
         .split_last()
-        .ok_or_else(|| Error::InvalidArgument("no checkpoint to average".into()))?;
+        .ok_or_else(|| Error::setting("checkpoints", "none", "at least one to average"))?;
     // Every file must be a checkpoint; the mean takes the last one's configuration.
     for file in others {
-        CheckpointInfo::from_file(file, "a checkpoint to average")?;
+        CheckpointInfo::from_file(file, Path::new(INPUT))?;
     }
-    let mut info = CheckpointInfo::from_file(last, "a checkpoint to average")?;
-    for file in checkpoints {
+    let mut info = CheckpointInfo::from_file(last, Path::new(INPUT))?;
+    for (k, file) in checkpoints.iter().enumerate() {
         let same = file.tensors().count() == last.tensors().count()
             && file
                 .tensors()
                 .all(|(name, t)| last.get(name).is_some_and(|l| l.shape() == t.shape()));
         if !same {
-            return Err(Error::InvalidArgument(
-                "the checkpoints to average have different parameters (another architecture?)"
-                    .into(),
+            return Err(Error::checkpoint(
+                INPUT,
+                format!("input {k} has other parameters than the last one (another architecture?)"),
             ));
         }
     }
     // The mean has no Adam moments of its own.
     info.optimizer = None;
     info.optimizer_crc32 = None;
-    let config = serde_json::to_value(&info)
-        .map_err(|e| Error::Checkpoint(format!("writing the averaged checkpoint: {e}")))?;
+    let config = serde_json::to_value(&info).map_err(|e| Error::Backend {
+        reason: format!("the averaged checkpoint's configuration as JSON: {e}"),
+    })?;
     let mut averaged = ModelFile::new(config);
     let n = checkpoints.len() as f64;
     for (name, tensor) in last.tensors() {
         let Tensor::F32 { shape, .. } = tensor else {
-            return Err(Error::Checkpoint(format!(
-                "`{name}` of a checkpoint is not a float parameter"
-            )));
+            return Err(Error::checkpoint(
+                INPUT,
+                format!("`{name}` is not a float parameter"),
+            ));
         };
         let mut sum = vec![0f64; shape.iter().product()];
         for file in checkpoints {
@@ -126,13 +129,13 @@ pub fn average_checkpoints(checkpoints: &[ModelFile]) -> Result<ModelFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ModelConfig;
+    use lic_codec::Architecture;
 
     /// A tiny model's checkpoint, as `Trainer::save` writes it, and the same with every
     /// parameter multiplied by `scale`.
     fn checkpoint_and_scaled(dir: &Path, scale: f32) -> (ModelFile, ModelFile) {
         let trainer = Trainer::new(
-            TrainConfig::new(ModelConfig::tiny()),
+            TrainConfig::new(Architecture::tiny()),
             "tiny",
             &Device::flex(),
         )
@@ -227,7 +230,7 @@ mod tests {
         assert_eq!(saved.config["name"], "soup");
         let model_bytes = std::fs::read(run.join(MODEL_FILE)).unwrap();
         assert_eq!(model_bytes, returned.to_bytes());
-        let loaded = crate::Model::from_bytes(&model_bytes, &Device::flex()).unwrap();
+        let loaded = lic_codec::Model::from_bytes(&model_bytes, &Device::flex()).unwrap();
         assert_eq!(loaded.info().name, "soup");
 
         // Neither a checkpoint nor a model.
@@ -236,15 +239,24 @@ mod tests {
             &Device::flex(),
         )
         .unwrap_err();
-        assert!(matches!(e, Error::InvalidModel(_)), "{e}");
+        assert!(matches!(e, Error::UnusableModel { .. }), "{e}");
     }
 
     #[test]
     fn checkpoints_of_other_shapes_or_kinds_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let (one, _) = checkpoint_and_scaled(dir.path(), 1.0);
-        let e = average_checkpoints(&[]).unwrap_err().to_string();
-        assert!(e.contains("no checkpoint"), "{e}");
+        let e = average_checkpoints(&[]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidSetting {
+                    setting: "checkpoints",
+                    ..
+                }
+            ),
+            "{e}"
+        );
 
         let mut fewer = ModelFile::new(one.config.clone());
         if let Some((name, t)) = one.tensors().next() {
@@ -253,7 +265,7 @@ mod tests {
         let e = average_checkpoints(&[one.clone(), fewer])
             .unwrap_err()
             .to_string();
-        assert!(e.contains("different parameters"), "{e}");
+        assert!(e.contains("other parameters than the last one"), "{e}");
 
         let model =
             ModelFile::from_bytes(&std::fs::read(dir.path().join(MODEL_FILE)).unwrap()).unwrap();

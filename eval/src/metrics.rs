@@ -4,8 +4,9 @@
 //! (0.0448, 0.2856, 0.3001, 0.2363, 0.1333) and 2x2 average pooling between scales, averaged
 //! over the R, G and B channels.
 
+use lic_codec::Image;
+
 use crate::error::{Error, Result};
-use crate::picture::Image;
 
 const WEIGHTS: [f64; 5] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
 const WINDOW: usize = 11;
@@ -13,15 +14,10 @@ const SIGMA: f64 = 1.5;
 
 fn check_same(a: &Image, b: &Image) -> Result<()> {
     if (a.width(), a.height(), a.color()) != (b.width(), b.height(), b.color()) {
-        return Err(Error::InvalidArgument(format!(
-            "comparing a {}x{} {:?} image with a {}x{} {:?} one",
-            a.width(),
-            a.height(),
-            a.color(),
-            b.width(),
-            b.height(),
-            b.color()
-        )));
+        return Err(Error::ImageMismatch {
+            a: (a.width(), a.height(), a.color()),
+            b: (b.width(), b.height(), b.color()),
+        });
     }
     Ok(())
 }
@@ -29,7 +25,7 @@ fn check_same(a: &Image, b: &Image) -> Result<()> {
 /// PSNR in dB over every sample (peak 255); infinite for identical images.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if the images differ in size or colour format.
+/// [`Error::ImageMismatch`] if the images differ in size or colour format.
 pub fn psnr(a: &Image, b: &Image) -> Result<f64> {
     check_same(a, b)?;
     let se: f64 = a
@@ -47,7 +43,7 @@ pub fn psnr(a: &Image, b: &Image) -> Result<f64> {
 /// defined there.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if the images differ in size or colour format.
+/// [`Error::ImageMismatch`] if the images differ in size or colour format.
 pub fn ms_ssim(a: &Image, b: &Image) -> Result<Option<f64>> {
     check_same(a, b)?;
     let (w, h) = (a.width() as usize, a.height() as usize);

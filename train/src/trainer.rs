@@ -1,4 +1,4 @@
-//! Training (feature `train`): the rate-distortion objective over [`LicModel::forward_rd`],
+//! Training: the rate-distortion objective over [`FloatModel::forward_rd`],
 //! Adam, checkpoints that resume exactly, validation, and export to a deployable model.
 //!
 //! A run lives in one folder:
@@ -18,32 +18,25 @@
 //! count. A checkpoint's weights alone (`Trainer::from_checkpoint` with a fresh optimizer)
 //! are also enough to go on, which is what a GPU round trip brings back.
 
-mod average;
-mod data;
-mod run;
-pub(crate) mod warm;
-
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
+use lic_codec::internals::{
+    image_tensor, load_parameters, named_parameters, planar_to_image, tensor_values,
+};
+use lic_codec::{Image, ModelInfo};
 use lic_models::ModelFile;
 use serde::{Deserialize, Serialize};
 
-pub use average::{as_checkpoint, average_checkpoints, save_average};
-pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
-pub use run::{Event, RunOptions, run};
-pub use warm::{float_model, model_lambdas};
-
-use crate::codec::{image_tensor, planar_to_image, to_vec};
+use crate::config::{TrainConfig, TrainedParts};
+use crate::data::Batch;
 use crate::error::{Error, Result};
-use crate::export::{ModelInfo, export};
-use crate::model::{
-    LicModel, ModelConfig, Quantization, SplitMix64, load_parameters, named_parameters,
-};
-use crate::picture::Image;
+use crate::export::export;
+use crate::model::{FloatModel, Quantization};
+use crate::warm::{self, model_lambdas};
 
 /// `checkpoint.licm` in a run folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.licm";
@@ -56,183 +49,6 @@ pub const LOG_FILE: &str = "log.jsonl";
 pub const KEPT_CHECKPOINTS: &str = "checkpoints";
 /// `kind` of a checkpoint's configuration, so a deployable model is not mistaken for one.
 const CHECKPOINT_KIND: &str = "lic-checkpoint";
-
-/// Distortion weights `lambda` (loss = bpp + lambda * 255^2 * MSE) for `levels` quality
-/// levels: log-spaced from 0.0018 to 0.0932, CompressAI's MSE range for its qualities 1..8,
-/// which covers about 0.1 to 1.5 bpp on Kodak for a mean-scale hyperprior.
-pub fn default_lambdas(levels: usize) -> Vec<f64> {
-    let (lo, hi): (f64, f64) = (0.0018, 0.0932);
-    if levels < 2 {
-        return vec![(lo * hi).sqrt()];
-    }
-    (0..levels)
-        .map(|i| (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / (levels - 1) as f64).exp())
-        .collect()
-}
-
-/// Everything that defines a run; stored in its checkpoints.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    /// The model trained.
-    pub architecture: ModelConfig,
-    /// Distortion weight of each quality level (low to high quality).
-    #[serde(with = "crate::exact::vec")]
-    pub lambdas: Vec<f64>,
-    /// Crops per step.
-    pub batch: usize,
-    /// Side of a square crop (a multiple of 64).
-    pub crop: usize,
-    /// Adam's learning rate after warm-up.
-    #[serde(with = "crate::exact::one")]
-    pub learning_rate: f64,
-    /// Steps of linear warm-up.
-    pub warmup_steps: u64,
-    /// Steps at which the learning rate is divided by 10.
-    pub lr_milestones: Vec<u64>,
-    /// Largest L2 norm of each parameter's gradient.
-    pub grad_clip: f32,
-    /// Seed of the initial weights and of every random choice.
-    pub seed: u64,
-    /// Which networks the steps train ([`TrainedParts`]); the rest stay frozen. Left out of
-    /// the checkpoint when all are trained, so earlier checkpoints read as before; read from
-    /// `"freeze_transforms": true` too, as lic wrote the entropy-only setting before there
-    /// were two.
-    #[serde(
-        default,
-        alias = "freeze_transforms",
-        deserialize_with = "TrainedParts::deserialize_stored",
-        skip_serializing_if = "TrainedParts::is_all"
-    )]
-    pub trained: TrainedParts,
-}
-
-/// Which parts of the model a training step updates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrainedParts {
-    /// Every network and the gains, on `bpp + λ · 255² · MSE`.
-    #[default]
-    All,
-    /// The entropy model alone (`h_a`, `h_s`, the `z` prior, the channel groups' contexts) on
-    /// the rate, with the transforms `g_a`, `g_s` and the gains frozen: the rate term is the
-    /// only one that depends on those networks (up to which side of a rounding boundary a
-    /// latent falls), and a step skips the synthesis and every backward pass through the
-    /// transforms, several times cheaper than a full step.
-    EntropyModel,
-    /// The synthesis `g_s` and the inverse gains alone on the distortion, with the encoder
-    /// (`g_a`, the gains, the entropy model) frozen: the latents are coded as the codec codes
-    /// them (real rounding around the predicted means), so an image's symbols and rate stay
-    /// exactly what they were and only the decoded image changes; the step needs no
-    /// backward pass through the analysis or the entropy model.
-    Synthesis,
-}
-
-impl TrainedParts {
-    /// Whether every part is trained (the default).
-    pub fn is_all(&self) -> bool {
-        *self == Self::All
-    }
-
-    /// The stored setting: a [`TrainedParts`], or the boolean of `freeze_transforms`.
-    fn deserialize_stored<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Stored {
-            Parts(TrainedParts),
-            FreezeTransforms(bool),
-        }
-        Ok(match Stored::deserialize(d)? {
-            Stored::Parts(parts) => parts,
-            Stored::FreezeTransforms(true) => Self::EntropyModel,
-            Stored::FreezeTransforms(false) => Self::All,
-        })
-    }
-}
-
-impl TrainConfig {
-    /// A configuration for `architecture` with lic's defaults: one lambda per quality level,
-    /// batch 8 of 256x256 crops, learning rate 1e-4 after 200 warm-up steps.
-    pub fn new(architecture: ModelConfig) -> Self {
-        Self {
-            lambdas: default_lambdas(architecture.quality_levels),
-            architecture,
-            batch: 8,
-            crop: 256,
-            learning_rate: 1e-4,
-            warmup_steps: 200,
-            lr_milestones: Vec::new(),
-            grad_clip: 1.0,
-            seed: 1,
-            trained: TrainedParts::All,
-        }
-    }
-
-    /// Checks the configuration can run.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] naming the wrong value.
-    pub fn validate(&self) -> Result<()> {
-        self.architecture
-            .validate()
-            .map_err(Error::InvalidArgument)?;
-        let bad = |m: String| Err(Error::InvalidArgument(m));
-        if self.lambdas.len() != self.architecture.quality_levels {
-            return bad(format!(
-                "{} lambdas for {} quality levels",
-                self.lambdas.len(),
-                self.architecture.quality_levels
-            ));
-        }
-        // Quality levels run from low to high: `lic encode -q` and the gain interpolation
-        // between levels assume it, and the exported model records the set.
-        if !crate::export::increasing_positive(&self.lambdas) {
-            return bad(format!(
-                "lambdas {:?} must be positive and increasing",
-                self.lambdas
-            ));
-        }
-        if self.crop == 0 || !self.crop.is_multiple_of(64) || self.crop > 4096 {
-            return bad(format!(
-                "crop {} must be a multiple of 64 up to 4096",
-                self.crop
-            ));
-        }
-        if !(1..=1024).contains(&self.batch) {
-            return bad(format!("batch {} must be within 1..=1024", self.batch));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
-            return bad("the learning rate must be within (0, 1)".into());
-        }
-        if self.grad_clip.is_nan() || self.grad_clip <= 0.0 {
-            return bad("the gradient clip must be positive".into());
-        }
-        Ok(())
-    }
-
-    /// Learning rate at `step`: linear warm-up, then divided by 10 at each milestone passed.
-    pub fn learning_rate_at(&self, step: u64) -> f64 {
-        let warm = if self.warmup_steps == 0 {
-            1.0
-        } else {
-            ((step + 1) as f64 / self.warmup_steps as f64).min(1.0)
-        };
-        let decays = self.lr_milestones.iter().filter(|&&m| step >= m).count();
-        self.learning_rate * warm * 0.1f64.powi(decays as i32)
-    }
-
-    /// The quality level trained at `step`.
-    pub fn level_at(&self, step: u64) -> usize {
-        let mut rng = SplitMix64(self.seed ^ step.wrapping_mul(0xE703_7ED1_A0B4_28DB) ^ 0x1);
-        (rng.next_u64() % self.lambdas.len() as u64) as usize
-    }
-
-    fn noise_rng(&self, step: u64) -> SplitMix64 {
-        SplitMix64(self.seed ^ step.wrapping_mul(0x8EBC_6AF0_9C88_C6E3) ^ 0x2)
-    }
-}
 
 /// Result of [`Trainer::float_estimate`].
 #[derive(Debug, Clone)]
@@ -285,29 +101,30 @@ pub struct LevelStats {
 /// The checkpoint's JSON configuration.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CheckpointInfo {
+pub(crate) struct CheckpointInfo {
     kind: String,
     name: String,
     train: TrainConfig,
     state: TrainState,
     /// File name of the optimizer state saved with this checkpoint, if any.
-    optimizer: Option<String>,
+    pub(crate) optimizer: Option<String>,
     /// CRC-32 of that file. A damaged optimizer state still parses, and Adam's moments,
     /// unlike weights, are never looked at again, so only a checksum catches it. Checkpoints
     /// written before it was recorded have none and load unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    optimizer_crc32: Option<u32>,
+    pub(crate) optimizer_crc32: Option<u32>,
 }
 
 impl CheckpointInfo {
     /// The configuration of the checkpoint `file`, read from `source` (named in errors).
-    fn from_file(file: &ModelFile, source: &str) -> Result<Self> {
+    pub(crate) fn from_file(file: &ModelFile, source: &Path) -> Result<Self> {
         let info: Self = serde_json::from_value(file.config.clone())
-            .map_err(|e| checkpoint_error(&format!("{source} is not a lic checkpoint"), e))?;
+            .map_err(|e| Error::checkpoint(source, format!("not a lic checkpoint: {e}")))?;
         if info.kind != CHECKPOINT_KIND {
-            return Err(Error::Checkpoint(format!(
-                "{source} is not a lic checkpoint"
-            )));
+            return Err(Error::checkpoint(
+                source,
+                format!("not a lic checkpoint (its kind is `{}`)", info.kind),
+            ));
         }
         Ok(info)
     }
@@ -339,10 +156,6 @@ impl ModuleMapper for Trainable {
     }
 }
 
-fn checkpoint_error(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Checkpoint(format!("{what}: {e}"))
-}
-
 /// Writes `bytes` to `path` through a temporary file in the same folder, so a crash leaves
 /// either the old file or the new one.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -350,7 +163,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| checkpoint_error(&format!("writing {}", path.display()), e))
+        .map_err(Error::io("writing", path))
 }
 
 /// A model being trained, its optimizer and its run state.
@@ -358,7 +171,7 @@ pub struct Trainer {
     config: TrainConfig,
     state: TrainState,
     name: String,
-    model: LicModel,
+    model: FloatModel,
     optim: ModuleOptimizer,
     device: Device,
 }
@@ -375,7 +188,7 @@ impl Trainer {
         config: TrainConfig,
         state: TrainState,
         name: String,
-        model: LicModel,
+        model: FloatModel,
         device: &Device,
     ) -> Self {
         let model = model.map(&mut Trainable { path: Vec::new() });
@@ -393,11 +206,11 @@ impl Trainer {
     /// device; autodiff is added here).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if the configuration is invalid.
+    /// [`Error::InvalidSetting`] if the configuration is invalid.
     pub fn new(config: TrainConfig, name: &str, device: &Device) -> Result<Self> {
         config.validate()?;
         let ad = device.clone().autodiff();
-        let model = LicModel::seeded(&config.architecture, config.seed, &ad);
+        let model = FloatModel::seeded(&config.architecture, config.seed, &ad);
         Ok(Self::with_model(
             config,
             TrainState::default(),
@@ -410,7 +223,7 @@ impl Trainer {
     /// A new run whose weights start from a deployable model file (`lic train --init`):
     /// the float parts as stored, the integer networks dequantised, the `z` prior refitted
     /// to its tables (`warm.rs`). `config.architecture` is the run's: the model's own, or
-    /// one it grows into by appending latent channel groups ([`ModelConfig::grows_into`]),
+    /// one it grows into by appending latent channel groups ([`warm::check_growth`]),
     /// where the grown model starts out coding as the original does (`warm::grow`).
     /// The model's λ set is the one it records, else `stated_lambdas`, else the default
     /// set ([`model_lambdas`]); where `config.lambdas` differs, each level's gain vectors
@@ -418,9 +231,9 @@ impl Trainer {
     /// ([`warm::remap_gains`]), so a run may move the rate range.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] if the file is not a deployable lic model,
-    /// [`Error::InvalidArgument`] if the configuration is invalid or the model's λ set
-    /// cannot be settled ([`model_lambdas`]).
+    /// [`Error::UnusableModel`] if the file is not a deployable lic model or cannot grow
+    /// into `config.architecture`, [`Error::InvalidSetting`] if the configuration is invalid
+    /// or the model's λ set cannot be settled ([`model_lambdas`]).
     pub fn from_model(
         file: &ModelFile,
         stated_lambdas: Option<&[f64]>,
@@ -434,10 +247,7 @@ impl Trainer {
         // not the λ count that follows from it.
         let grows = info.architecture != config.architecture;
         if grows {
-            let (from, to) = (&info.architecture, &config.architecture);
-            from.grows_into(to).map_err(|e| {
-                Error::InvalidArgument(format!("cannot grow {from:?} into {to:?}: {e}"))
-            })?;
+            warm::check_growth(&info, &config.architecture)?;
         }
         config.validate()?;
         if model_lambdas != config.lambdas {
@@ -449,8 +259,11 @@ impl Trainer {
         }
         let ad = device.clone().autodiff();
         if grows {
-            let fresh =
-                named_parameters(&LicModel::seeded(&config.architecture, config.seed, device));
+            let fresh = named_parameters(&FloatModel::seeded(
+                &config.architecture,
+                config.seed,
+                device,
+            ));
             params = warm::grow(&params, &info.architecture, &config.architecture, fresh)?;
         }
         let model = warm::load_model(&params, &config.architecture, &ad)?;
@@ -467,40 +280,42 @@ impl Trainer {
     /// `with_optimizer` and they were saved (otherwise Adam starts afresh).
     ///
     /// # Errors
-    /// [`Error::Checkpoint`] if the checkpoint is missing or is not one.
+    /// [`Error::Io`] if the checkpoint cannot be read, [`Error::Checkpoint`] if it is not
+    /// one or its optimizer state is damaged.
     pub fn from_checkpoint(run_dir: &Path, with_optimizer: bool, device: &Device) -> Result<Self> {
         let path = run_dir.join(CHECKPOINT_FILE);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| checkpoint_error(&format!("reading {}", path.display()), e))?;
+        let bytes = std::fs::read(&path).map_err(Error::io("reading", &path))?;
         let file = ModelFile::from_bytes(&bytes)?;
-        let info = CheckpointInfo::from_file(&file, &path.display().to_string())?;
+        let info = CheckpointInfo::from_file(&file, &path)?;
         info.train.validate()?;
         let ad = device.clone().autodiff();
         let model = load_parameters(
-            LicModel::new(&info.train.architecture, &ad),
+            FloatModel::new(&info.train.architecture, &ad),
             &ad,
             |name, shape| -> Result<Option<Vec<f32>>> { Ok(Some(file.f32(name, shape)?.to_vec())) },
         )?;
         let mut trainer = Self::with_model(info.train, info.state, info.name, model, &ad);
         if with_optimizer && let Some(opt) = info.optimizer {
             let opt_path = run_dir.join(&opt);
-            let bytes = std::fs::read(&opt_path)
-                .map_err(|e| checkpoint_error(&format!("reading {}", opt_path.display()), e))?;
+            let bytes = std::fs::read(&opt_path).map_err(Error::io("reading", &opt_path))?;
             if let Some(expected) = info.optimizer_crc32
                 && crc32fast::hash(&bytes) != expected
             {
-                return Err(Error::Checkpoint(format!(
-                    "{} is damaged (checksum mismatch); resume with --weights-only to start \
-                     Adam afresh",
-                    opt_path.display()
-                )));
+                return Err(Error::checkpoint(
+                    &opt_path,
+                    format!(
+                        "damaged (CRC-32 {:08X}, the checkpoint says {expected:08X}); resume \
+                         with --weights-only to start Adam afresh",
+                        crc32fast::hash(&bytes)
+                    ),
+                ));
             }
             // burn materialises the moments on its default device (wgpu when it is compiled
             // in, hence the graphics driver's messages on a CPU run) and moves each one to
             // its parameter's device on the next step.
             let optim = Self::optimizer(&trainer.config)
                 .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-                .map_err(|e| checkpoint_error(&format!("reading {}", opt_path.display()), e))?;
+                .map_err(|e| Error::checkpoint(&opt_path, e.to_string()))?;
             trainer.optim = optim;
         }
         Ok(trainer)
@@ -537,7 +352,7 @@ impl Trainer {
     }
 
     /// The model (on the autodiff device).
-    pub fn model(&self) -> &LicModel {
+    pub fn model(&self) -> &FloatModel {
         &self.model
     }
 
@@ -545,15 +360,16 @@ impl Trainer {
     /// the run to be reproducible).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if the batch does not match the configuration;
-    /// [`Error::Checkpoint`] if the loss is not finite (the step is not applied).
+    /// [`Error::InvalidSetting`] if the batch is not `batch` crops of a multiple of 64;
+    /// [`Error::NonFiniteLoss`] if the loss is not finite (the step is not applied).
     pub fn step(&mut self, batch: &Batch) -> Result<StepStats> {
         let (b, c) = (batch.batch, batch.crop);
         if batch.data.len() != b * 3 * c * c || !c.is_multiple_of(64) || b == 0 {
-            return Err(Error::InvalidArgument(format!(
-                "batch of {} values is not {b} crops of {c}x{c}",
-                batch.data.len()
-            )));
+            return Err(Error::setting(
+                "batch",
+                format!("{} values", batch.data.len()),
+                format!("{b} crops of {c}x{c} (3 planes), a crop side a multiple of 64"),
+            ));
         }
         let step = self.state.step;
         let level = self.config.level_at(step);
@@ -574,11 +390,11 @@ impl Trainer {
             TrainedParts::EntropyModel => {
                 // The frozen analysis runs without autodiff; only the entropy model is traced.
                 let y = self.model.analysis.valid().forward(x.inner()).autodiff()
-                    * LicModel::gain_row(self.model.gains.gain.val().detach(), level);
+                    * FloatModel::gain_row(self.model.gains.gain.val().detach(), level);
                 let z = self.model.hyper_analysis.forward(y.clone());
                 let bpp = self
                     .model
-                    .code_latents(y, z, Quantization::Noise(&mut rng))
+                    .latent_rates(y, z, Quantization::Noise(&mut rng))
                     .bpp();
                 (bpp, None)
             }
@@ -587,11 +403,11 @@ impl Trainer {
                 // codec does; only the synthesis and the inverse gains are traced.
                 let encoder = self.model.valid();
                 let y = encoder.analysis.forward(x.clone().inner())
-                    * LicModel::gain_row(encoder.gains.gain.val(), level);
+                    * FloatModel::gain_row(encoder.gains.gain.val(), level);
                 let z = encoder.hyper_analysis.forward(y.clone());
-                let coded = encoder.code_latents(y, z, Quantization::Round);
+                let coded = encoder.latent_rates(y, z, Quantization::Round);
                 let bpp = coded.bpp().autodiff();
-                let inverse = LicModel::gain_row(self.model.gains.inverse.val(), level);
+                let inverse = FloatModel::gain_row(self.model.gains.inverse.val(), level);
                 let x_hat = self
                     .model
                     .synthesis
@@ -611,11 +427,10 @@ impl Trainer {
             mse: mse.map(|m| m.into_scalar::<f32>()),
         };
         if !stats.loss.is_finite() {
-            return Err(Error::Checkpoint(format!(
-                "step {step}: the loss is not finite ({}); lower the learning rate or resume \
-                 from the last checkpoint",
-                stats.loss
-            )));
+            return Err(Error::NonFiniteLoss {
+                step,
+                loss: stats.loss,
+            });
         }
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let lr = self.config.learning_rate_at(step);
@@ -627,7 +442,7 @@ impl Trainer {
 
     /// Estimated bpp and PSNR of every quality level on `crops` (planar RGB, `crop x crop`),
     /// with real rounding.
-    pub fn validate(&self, crops: &[Vec<f32>], crop: usize) -> Vec<LevelStats> {
+    pub fn evaluate(&self, crops: &[Vec<f32>], crop: usize) -> Vec<LevelStats> {
         let model = self.model.valid();
         let device = self.device.clone().inner();
         (0..self.config.lambdas.len())
@@ -661,13 +476,15 @@ impl Trainer {
     /// costs (`lic eval --codec lic-float`).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `level` is not a trained level.
+    /// [`Error::InvalidSetting`] if `level` is not a trained level.
     pub fn float_estimate(&self, image: &Image, level: usize) -> Result<FloatEstimate> {
-        if level >= self.config.lambdas.len() {
-            return Err(Error::InvalidArgument(format!(
-                "level {level}: the model has {} levels",
-                self.config.lambdas.len()
-            )));
+        let levels = self.config.lambdas.len();
+        if level >= levels {
+            return Err(Error::setting(
+                "level",
+                level,
+                format!("a trained level, 0..{levels}"),
+            ));
         }
         let model = self.model.valid();
         let device = self.device.clone().inner();
@@ -675,7 +492,7 @@ impl Trainer {
         let [_, _, ph, pw] = x.dims();
         let out = model.forward_rd(x, level, Quantization::Round);
         let bits = f64::from((out.latents.y_bits + out.latents.z_bits).into_scalar::<f32>());
-        let rec = to_vec(out.x_hat)?;
+        let rec = tensor_values(out.x_hat)?;
         Ok(FloatEstimate {
             bits,
             image: planar_to_image(&rec, (ph, pw), image.width(), image.height(), image.color())?,
@@ -699,7 +516,7 @@ impl Trainer {
 
     /// The contents of `checkpoint.licm` for the current weights and state, naming the
     /// optimizer state file saved with it and its CRC-32, if any.
-    fn checkpoint(&self, optimizer: Option<(String, u32)>) -> Result<ModelFile> {
+    pub(crate) fn checkpoint(&self, optimizer: Option<(String, u32)>) -> Result<ModelFile> {
         let (optimizer, optimizer_crc32) = optimizer.unzip();
         let info = CheckpointInfo {
             kind: CHECKPOINT_KIND.into(),
@@ -709,7 +526,9 @@ impl Trainer {
             optimizer,
             optimizer_crc32,
         };
-        let config = serde_json::to_value(&info).map_err(|e| checkpoint_error("checkpoint", e))?;
+        let config = serde_json::to_value(&info).map_err(|e| Error::Backend {
+            reason: format!("the checkpoint's configuration as JSON: {e}"),
+        })?;
         let mut file = ModelFile::new(config);
         for (name, shape, data) in named_parameters(&self.model) {
             file.push(&name, lic_models::Tensor::F32 { shape, data })?;
@@ -721,15 +540,13 @@ impl Trainer {
     /// atomically, into `run_dir`; removes optimizer states of older checkpoints.
     ///
     /// # Errors
-    /// [`Error::Checkpoint`] if a file cannot be written.
+    /// [`Error::Io`] if a file cannot be written.
     pub fn save(&self, run_dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(run_dir)
-            .map_err(|e| checkpoint_error(&format!("creating {}", run_dir.display()), e))?;
+        std::fs::create_dir_all(run_dir).map_err(Error::io("creating", run_dir))?;
         let opt_name = format!("optimizer-{:08}.bpk", self.state.step);
-        let opt_bytes = self
-            .optim
-            .into_bytes()
-            .map_err(|e| checkpoint_error("saving the optimizer", e))?;
+        let opt_bytes = self.optim.into_bytes().map_err(|e| Error::Backend {
+            reason: format!("saving the optimizer state: {e}"),
+        })?;
         write_atomic(&run_dir.join(&opt_name), &opt_bytes)?;
 
         let file = self.checkpoint(Some((opt_name.clone(), crc32fast::hash(&opt_bytes))))?;

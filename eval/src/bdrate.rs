@@ -17,6 +17,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::Error;
+
 /// A rate-distortion curve: the `results` of a CompressAI results file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Curve {
@@ -27,36 +29,6 @@ pub struct Curve {
     pub description: String,
     /// Series by key (`bpp`, `psnr-rgb`, `ms-ssim-rgb`, `encoding_time`, ...).
     pub results: Map<String, Value>,
-}
-
-/// Errors of curve reading and BD computations.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum BdError {
-    /// A curve file could not be read or parsed.
-    #[error("{0}")]
-    Read(String),
-    /// A series is missing or malformed.
-    #[error("curve `{curve}`: {message}")]
-    Series {
-        /// The curve's name.
-        curve: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The curves' quality (or rate) ranges do not overlap.
-    #[error("the curves do not overlap in {metric} ({a:.4}..{b:.4} vs {c:.4}..{d:.4})")]
-    NoOverlap {
-        /// The metric.
-        metric: String,
-        /// Anchor range start.
-        a: f64,
-        /// Anchor range end.
-        b: f64,
-        /// Test range start.
-        c: f64,
-        /// Test range end.
-        d: f64,
-    },
 }
 
 /// Which function is fitted through the points.
@@ -84,24 +56,28 @@ impl Curve {
     /// Reads a CompressAI-layout JSON file.
     ///
     /// # Errors
-    /// [`BdError::Read`] if the file is unreadable or not in that layout.
-    pub fn from_file(path: &Path) -> Result<Self, BdError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| BdError::Read(format!("cannot read {}: {e}", path.display())))?;
-        serde_json::from_str(&text).map_err(|e| {
-            BdError::Read(format!(
-                "{} is not a results file ({{\"name\", \"results\": {{\"bpp\": [..], ..}}}}): {e}",
-                path.display()
-            ))
+    /// [`Error::Io`] if the file is unreadable, [`Error::CurveFile`] if it is not in that
+    /// layout.
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            action: "reading",
+            path: path.to_owned(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| Error::CurveFile {
+            path: path.to_owned(),
+            reason: format!(
+                "not a results file ({{\"name\", \"results\": {{\"bpp\": [..], ..}}}}): {e}"
+            ),
         })
     }
 
     /// The values of series `key`. `psnr-rgb` falls back to `psnr` (the LALIC files' key).
     ///
     /// # Errors
-    /// [`BdError::Series`] if it is missing or not all finite numbers.
-    pub fn series(&self, key: &str) -> Result<Vec<f64>, BdError> {
-        let err = |message: String| BdError::Series {
+    /// [`Error::Series`] if it is missing or not all finite numbers.
+    pub fn series(&self, key: &str) -> Result<Vec<f64>, Error> {
+        let err = |message: String| Error::Series {
             curve: self.name.clone(),
             message,
         };
@@ -125,8 +101,8 @@ impl Curve {
 
     /// `(quality, ln bpp)` pairs of `metric`, sorted by quality, after checking that they
     /// make a curve: at least two points, positive rates, distinct qualities.
-    fn points(&self, metric: &str) -> Result<Vec<(f64, f64)>, BdError> {
-        let err = |message: String| BdError::Series {
+    fn points(&self, metric: &str) -> Result<Vec<(f64, f64)>, Error> {
+        let err = |message: String| Error::Series {
             curve: self.name.clone(),
             message,
         };
@@ -173,12 +149,12 @@ fn integral(points: &[(f64, f64)], fit: Fit, lo: f64, hi: f64) -> f64 {
     }
 }
 
-fn overlap(a: &[(f64, f64)], b: &[(f64, f64)], metric: &str) -> Result<(f64, f64), BdError> {
+fn overlap(a: &[(f64, f64)], b: &[(f64, f64)], metric: &str) -> Result<(f64, f64), Error> {
     let (a0, a1) = (a[0].0, a[a.len() - 1].0);
     let (b0, b1) = (b[0].0, b[b.len() - 1].0);
     let (lo, hi) = (a0.max(b0), a1.min(b1));
     if lo >= hi {
-        return Err(BdError::NoOverlap {
+        return Err(Error::NoOverlap {
             metric: metric.to_owned(),
             a: a0,
             b: a1,
@@ -194,13 +170,13 @@ fn restrict(
     interval: (f64, f64),
     range: Option<(f64, f64)>,
     metric: &str,
-) -> Result<(f64, f64), BdError> {
+) -> Result<(f64, f64), Error> {
     match range {
         None => Ok(interval),
         Some((r0, r1)) => {
             let (lo, hi) = (interval.0.max(r0), interval.1.min(r1));
             if lo >= hi {
-                return Err(BdError::NoOverlap {
+                return Err(Error::NoOverlap {
                     metric: metric.to_owned(),
                     a: interval.0,
                     b: interval.1,
@@ -217,14 +193,14 @@ fn restrict(
 /// of their quality ranges, optionally narrowed to `range`.
 ///
 /// # Errors
-/// [`BdError`] for malformed curves or no overlap.
+/// [`Error`] for malformed curves or no overlap.
 pub fn bd_rate(
     anchor: &Curve,
     test: &Curve,
     metric: &str,
     fit: Fit,
     range: Option<(f64, f64)>,
-) -> Result<BdResult, BdError> {
+) -> Result<BdResult, Error> {
     let a = anchor.points(metric)?;
     let t = test.points(metric)?;
     let (lo, hi) = restrict(overlap(&a, &t, metric)?, range, metric)?;
@@ -240,18 +216,13 @@ pub fn bd_rate(
 /// `anchor`, over the overlap of their `ln(bpp)` ranges.
 ///
 /// # Errors
-/// [`BdError`] for malformed curves or no overlap.
-pub fn bd_quality(
-    anchor: &Curve,
-    test: &Curve,
-    metric: &str,
-    fit: Fit,
-) -> Result<BdResult, BdError> {
-    let swap = |p: Vec<(f64, f64)>, name: &str| -> Result<Vec<(f64, f64)>, BdError> {
+/// [`Error`] for malformed curves or no overlap.
+pub fn bd_quality(anchor: &Curve, test: &Curve, metric: &str, fit: Fit) -> Result<BdResult, Error> {
+    let swap = |p: Vec<(f64, f64)>, name: &str| -> Result<Vec<(f64, f64)>, Error> {
         let mut s: Vec<(f64, f64)> = p.into_iter().map(|(q, r)| (r, q)).collect();
         s.sort_by(|x, y| x.0.total_cmp(&y.0));
         if s.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(BdError::Series {
+            return Err(Error::Series {
                 curve: name.to_owned(),
                 message: "two points have the same bpp".into(),
             });
@@ -468,12 +439,12 @@ mod tests {
         let far = curve("far", &[1.0, 2.0], &[40.0, 42.0]);
         assert!(matches!(
             bd_rate(&a, &far, "psnr-rgb", Fit::Pchip, None),
-            Err(BdError::NoOverlap { .. })
+            Err(Error::NoOverlap { .. })
         ));
         let dup = curve("dup", &[0.1, 0.2, 0.3], &[28.0, 30.0, 30.0]);
         assert!(matches!(
             bd_rate(&a, &dup, "psnr-rgb", Fit::Pchip, None),
-            Err(BdError::Series { .. })
+            Err(Error::Series { .. })
         ));
         let one = curve("one", &[0.1], &[28.0]);
         assert!(bd_rate(&a, &one, "psnr-rgb", Fit::Cubic, None).is_err());

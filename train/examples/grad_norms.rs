@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
-use lic_codec::model::{Quantization, SplitMix64};
-use lic_codec::train::{TrainConfig, Trainer, model_lambdas, validation_crops};
 use lic_codec::{Device, ModelFile, ModelInfo};
+use lic_train::model::{Quantization, SplitMix64};
+use lic_train::{TrainConfig, Trainer, model_lambdas, validation_crops};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -64,7 +64,7 @@ fn main() -> Result<(), Failure> {
     }
     let file = ModelFile::from_bytes(&std::fs::read(&positional[0])?)?;
     let device = Device::flex();
-    let info: ModelInfo = serde_json::from_value(file.config.clone())?;
+    let info = ModelInfo::from_file(&file)?;
     let mut config = TrainConfig::new(info.architecture.clone());
     config.lambdas = model_lambdas(&info, None)?;
     let trainer = Trainer::from_model(&file, None, config.clone(), "grad-norms", &device)?;

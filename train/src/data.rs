@@ -48,12 +48,9 @@ fn name_hash(path: &Path) -> u64 {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::Image(format!("cannot read folder {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(Error::io("reading", dir))?;
     for entry in entries {
-        let path = entry
-            .map_err(|e| Error::Image(format!("{}: {e}", dir.display())))?
-            .path();
+        let path = entry.map_err(Error::io("reading", dir))?.path();
         if path.is_dir() {
             collect(&path, out)?;
         } else if path
@@ -72,7 +69,8 @@ impl Dataset {
     /// training and validation files by a hash of the file name.
     ///
     /// # Errors
-    /// [`Error::Image`] if a folder cannot be read or no usable training image is found.
+    /// [`Error::Io`] if a folder cannot be read, [`Error::Data`] if no usable training image is
+    /// found.
     pub fn scan(dirs: &[PathBuf], crop: usize) -> Result<Self> {
         let mut files = Vec::new();
         for d in dirs {
@@ -95,9 +93,10 @@ impl Dataset {
             .partition(|f| name_hash(f).is_multiple_of(VALIDATION_EVERY));
         validation.truncate(VALIDATION_MAX);
         if train.is_empty() {
-            return Err(Error::Image(format!(
-                "no training image of at least {crop}x{crop} pixels in {dirs:?}"
-            )));
+            return Err(Error::data(
+                dirs.first().cloned().unwrap_or_default(),
+                format!("no training image of at least {crop}x{crop} pixels in {dirs:?}"),
+            ));
         }
         Ok(Self {
             train,
@@ -123,13 +122,17 @@ pub struct Batch {
 /// Decodes `path` as RGB, refusing an image smaller than `crop` on either side.
 fn open_for_crop(path: &Path, crop: usize) -> Result<image::RgbImage> {
     let img = image::open(path)
-        .map_err(|e| Error::Image(format!("{}: {e}", path.display())))?
+        .map_err(|e| Error::data(path, e.to_string()))?
         .to_rgb8();
     if (img.width() as usize) < crop || (img.height() as usize) < crop {
-        return Err(Error::Image(format!(
-            "{} is smaller than the {crop}-pixel crop",
-            path.display()
-        )));
+        return Err(Error::data(
+            path,
+            format!(
+                "{}x{} is smaller than the {crop}-pixel crop",
+                img.width(),
+                img.height()
+            ),
+        ));
     }
     Ok(img)
 }
@@ -162,7 +165,7 @@ fn planar(img: &image::RgbImage, x0: usize, y0: usize, crop: usize, flip: bool) 
 /// The centre crop of each validation image, in file order.
 ///
 /// # Errors
-/// [`Error::Image`] if a file cannot be decoded or is smaller than `crop`.
+/// [`Error::Data`] if a file cannot be decoded or is smaller than `crop`.
 pub fn validation_crops(files: &[PathBuf], crop: usize) -> Result<Vec<Vec<f32>>> {
     files
         .par_iter()
@@ -214,11 +217,12 @@ impl Loader {
     /// The next batch.
     ///
     /// # Errors
-    /// [`Error::Image`] if a file could not be decoded (or the loader stopped).
+    /// [`Error::Data`] if a file could not be decoded ([`Error::Backend`] if the loader
+    /// stopped).
     pub fn next_batch(&self) -> Result<Batch> {
-        self.rx
-            .recv()
-            .map_err(|_| Error::Image("the data loader stopped".into()))?
+        self.rx.recv().map_err(|_| Error::Backend {
+            reason: "the data loader stopped".into(),
+        })?
     }
 }
 

@@ -4,12 +4,13 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{Result, anyhow, bail};
-use lic_codec::bdrate::Curve;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans-subset.ttf");
+use crate::bdrate::Curve;
+use crate::error::{Error, Result};
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
 const SIZE: (u32, u32) = (1000, 720);
 const COLORS: [RGBColor; 8] = [
     RGBColor(214, 39, 40),
@@ -23,6 +24,9 @@ const COLORS: [RGBColor; 8] = [
 ];
 
 /// Fails unless `path` ends in `.png` or `.svg`.
+///
+/// # Errors
+/// [`Error::Plot`] naming the path.
 pub fn check_extension(path: &Path) -> Result<()> {
     match path
         .extension()
@@ -31,11 +35,15 @@ pub fn check_extension(path: &Path) -> Result<()> {
         .as_deref()
     {
         Some("png" | "svg") => Ok(()),
-        _ => bail!(
+        _ => Err(plot_error(format!(
             "the plot must be a .png or .svg file, not {}",
             path.display()
-        ),
+        ))),
     }
+}
+
+fn plot_error(reason: String) -> Error {
+    Error::Plot { reason }
 }
 
 fn register_font() {
@@ -60,7 +68,7 @@ fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, curves: &[Curve]) -> 
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("plot: {e:?}");
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| plot_error(format!("{e:?}"));
     area.fill(&WHITE).map_err(err)?;
     let all: Vec<(f64, f64)> = curves.iter().flat_map(points).collect();
     // The range of the measured curves (the first ones) decides the view; anchors are
@@ -72,7 +80,7 @@ where
         .collect();
     let basis = if own.is_empty() { &all } else { &own };
     if basis.is_empty() {
-        bail!("nothing to plot");
+        return Err(plot_error("nothing to plot".into()));
     }
     let x_max = basis.iter().map(|p| p.0).fold(0.0, f64::max) * 1.1;
     let y_min = basis
@@ -133,6 +141,9 @@ where
 }
 
 /// The plot of `curves` as the bytes of a PNG or SVG file (by `path`'s extension).
+///
+/// # Errors
+/// [`Error::Plot`] for another extension, no point to plot, or a drawing failure.
 pub fn render(curves: &[Curve], path: &Path) -> Result<Vec<u8>> {
     register_font();
     check_extension(path)?;
@@ -153,10 +164,11 @@ pub fn render(curves: &[Curve], path: &Path) -> Result<Vec<u8>> {
             let area = BitMapBackend::with_buffer(&mut buf, SIZE).into_drawing_area();
             draw(&area, curves)?;
         }
-        let img =
-            image::RgbImage::from_raw(SIZE.0, SIZE.1, buf).ok_or_else(|| anyhow!("plot buffer"))?;
+        let img = image::RgbImage::from_raw(SIZE.0, SIZE.1, buf)
+            .ok_or_else(|| plot_error("the bitmap does not fit its size".into()))?;
         let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Png)?;
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .map_err(|e| plot_error(format!("writing the PNG: {e}")))?;
         Ok(out.into_inner())
     }
 }

@@ -1,7 +1,7 @@
 //! The float rate-distortion forward pass: what training optimises, and the float-path rate
 //! estimate that measures what the integer entropy path costs.
 //!
-//! It follows the codec's coding order exactly ([`crate::latent`]): `z` under the factorized
+//! It follows the codec's coding order exactly (lic-codec's `latent` module): `z` under the factorized
 //! prior, then group by group the anchors (hyper + channel context), then the non-anchors
 //! (spatial context over the decoded anchors added). Each latent element is coded as
 //! `round(y - mu)` under a discretised Gaussian of scale `2^s`, clamped to the scale range of
@@ -16,7 +16,7 @@ use std::f32::consts::{LN_2, SQRT_2};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{LicModel, SplitMix64, anchor_mask};
+use super::{FloatModel, SplitMix64, anchor_mask};
 use crate::model::PRIOR_SCALE_RANGE;
 
 /// `log2(sigma)` range of the latent's Gaussian tables (0.125 ..= 256, lic-entropy).
@@ -38,7 +38,7 @@ pub enum Quantization<'a> {
     Round,
 }
 
-/// Result of [`LicModel::forward_rd`].
+/// Result of [`FloatModel::forward_rd`].
 #[derive(Debug, Clone)]
 pub struct RdOutput {
     /// Reconstruction `[B, 3, H, W]` (unclamped).
@@ -54,7 +54,7 @@ impl RdOutput {
     }
 }
 
-/// Result of [`LicModel::code_latents`]: the latents' rates and their decoded values.
+/// Result of [`FloatModel::latent_rates`]: the latents' rates and their decoded values.
 #[derive(Debug, Clone)]
 pub struct CodedLatents {
     /// Decoded latent `ŷ` (`[B, M, H/16, W/16]`), before the inverse gain.
@@ -104,7 +104,7 @@ fn uniform_noise(rng: &mut SplitMix64, shape: [usize; 4], device: &Device) -> Te
     Tensor::from_data(TensorData::new(v, shape), device)
 }
 
-impl LicModel {
+impl FloatModel {
     /// Row `level` of a `[L, M]` gain table as `[1, M, 1, 1]`, floored at [`GAIN_FLOOR`].
     pub fn gain_row(table: Tensor<2>, level: usize) -> Tensor<4> {
         let [_, m] = table.dims();
@@ -137,7 +137,7 @@ impl LicModel {
         inverse_gain: Tensor<4>,
         quant: Quantization<'_>,
     ) -> RdOutput {
-        let latents = self.code_latents(y, z, quant);
+        let latents = self.latent_rates(y, z, quant);
         RdOutput {
             x_hat: self.synthesis.forward(latents.y_hat.clone() * inverse_gain),
             latents,
@@ -146,8 +146,8 @@ impl LicModel {
 
     /// The rates of the latents `y` and `z` (as in [`Self::forward_rd_latents`]) and the
     /// decoded `ŷ` before the inverse gain, without the synthesis: what training the
-    /// entropy model alone needs ([`crate::train::TrainedParts::EntropyModel`]).
-    pub fn code_latents(
+    /// entropy model alone needs ([`crate::TrainedParts::EntropyModel`]).
+    pub fn latent_rates(
         &self,
         y: Tensor<4>,
         z: Tensor<4>,

@@ -16,18 +16,130 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail};
 use lic_codec::{ColorFormat, Image};
+
+use crate::engine::{Codec, Coded, Role};
+use crate::error::{Error, Result};
 
 /// A codec measured through its programs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum External {
+    /// libjpeg-turbo's `cjpeg`/`djpeg`; quality 1..=100.
     Jpeg,
+    /// libwebp's `cwebp`/`dwebp`; quality 0..=100.
     Webp,
+    /// libavif's `avifenc`/`avifdec`; AV1 quantiser 0..=63, lower is better.
     Avif,
 }
 
+/// An external codec at a set of its qualities.
+#[derive(Clone, Debug)]
+pub struct ExternalCodec {
+    codec: External,
+    qualities: Vec<f64>,
+}
+
+impl ExternalCodec {
+    /// `codec` at `qualities` (its own scale: [`External::quality_range`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for a quality out of the codec's range,
+    /// [`Error::Tool`] if its programs cannot be started.
+    pub fn new(codec: External, qualities: &[u8]) -> Result<Self> {
+        let range = codec.quality_range();
+        if let Some(q) = qualities.iter().find(|q| !range.contains(q)) {
+            return Err(Error::InvalidSetting {
+                setting: codec.id(),
+                value: format!("quality {q}"),
+                expected: format!("{}..={}", range.start(), range.end()),
+            });
+        }
+        codec.available()?;
+        Ok(Self {
+            codec,
+            qualities: qualities.iter().map(|&q| f64::from(q)).collect(),
+        })
+    }
+}
+
+impl Codec for ExternalCodec {
+    fn id(&self) -> &'static str {
+        self.codec.id()
+    }
+
+    fn curve_name(&self) -> String {
+        self.codec.describe().0.to_owned()
+    }
+
+    fn description(&self) -> String {
+        self.codec.describe().1.to_owned()
+    }
+
+    fn qualities(&self) -> &[f64] {
+        &self.qualities
+    }
+
+    fn role(&self) -> Role {
+        Role::Anchor
+    }
+
+    fn images_in_parallel(&self) -> bool {
+        true
+    }
+
+    fn prepare(&self, image: &Image) -> Result<Image> {
+        as_rgb(image)
+    }
+
+    fn code(&self, image: &Image, quality: f64) -> Result<Coded> {
+        // Qualities were checked against the codec's u8 range by `new`.
+        let q = quality as u8;
+        let t = std::time::Instant::now();
+        let bytes = self.codec.encode(image, q)?;
+        let encoding_time = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let decoded = self.codec.decode(&bytes)?;
+        Ok(Coded {
+            bytes: bytes.len(),
+            decoded,
+            encoding_time,
+            decoding_time: t.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// The image as RGB: the anchors code three channels, and their PSNR is over RGB.
+fn as_rgb(image: &Image) -> Result<Image> {
+    Ok(match image.color() {
+        ColorFormat::Rgb8 => image.clone(),
+        _ => Image::new(
+            image.width(),
+            image.height(),
+            ColorFormat::Rgb8,
+            image.to_rgb(),
+        )?,
+    })
+}
+
 impl External {
+    /// The codec's name in results (`jpeg`, `webp`, `avif`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpeg",
+            Self::Webp => "webp",
+            Self::Avif => "avif",
+        }
+    }
+
+    /// The qualities its encoder accepts, on its own scale.
+    pub fn quality_range(self) -> std::ops::RangeInclusive<u8> {
+        match self {
+            Self::Jpeg => 1..=100,
+            Self::Webp => 0..=100,
+            Self::Avif => 0..=63,
+        }
+    }
+
     /// The encoder and decoder programs, and the Debian package that has them.
     fn programs(self) -> ([&'static str; 2], &'static str) {
         match self {
@@ -56,6 +168,9 @@ impl External {
     }
 
     /// Checks that both programs can be started.
+    ///
+    /// # Errors
+    /// [`Error::Tool`] naming the program and the Debian package to install.
     pub fn available(self) -> Result<()> {
         let ([enc, dec], package) = self.programs();
         for program in [enc, dec] {
@@ -65,14 +180,20 @@ impl External {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
-                .with_context(|| {
-                    format!("cannot run `{program}`: install it with apt-get install {package}")
+                .map_err(|e| {
+                    tool(
+                        program,
+                        format!("cannot run it ({e}): install it with apt-get install {package}"),
+                    )
                 })?;
         }
         Ok(())
     }
 
     /// Encodes `image` (RGB) at quality `q` (the codec's own scale, see the module docs).
+    ///
+    /// # Errors
+    /// [`Error::Tool`] if the encoder fails, [`Error::Io`] for its scratch files.
     pub fn encode(self, image: &Image, q: u8) -> Result<Vec<u8>> {
         let q = q.to_string();
         match self {
@@ -101,7 +222,7 @@ impl External {
                     image.height(),
                     image::ExtendedColorType::Rgb8,
                 )
-                .context("writing avifenc's input")?;
+                .map_err(|e| tool("avifenc", format!("writing its input: {e}")))?;
                 let args = [
                     "-j", "1", "-s", "6", "-y", "420", "-d", "8", "--min", &q, "--max", &q,
                 ];
@@ -115,6 +236,9 @@ impl External {
     }
 
     /// Decodes the codec's bytes to RGB.
+    ///
+    /// # Errors
+    /// [`Error::Tool`] if the decoder fails or gives no RGB image.
     pub fn decode(self, bytes: &[u8]) -> Result<Image> {
         let image = match self {
             Self::Jpeg => Image::from_memory(&pipe("djpeg", &["-pnm"], bytes)?)?,
@@ -137,7 +261,10 @@ impl External {
             }
         };
         if image.color() != ColorFormat::Rgb8 {
-            bail!("the {self:?} decoder returned a non-RGB image");
+            return Err(tool(
+                self.programs().0[1],
+                format!("returned a {:?} image, not RGB", image.color()),
+            ));
         }
         Ok(image)
     }
@@ -150,17 +277,36 @@ fn ppm(image: &Image) -> Vec<u8> {
     out
 }
 
+fn tool(program: &str, reason: String) -> Error {
+    Error::Tool {
+        program: program.to_owned(),
+        reason,
+    }
+}
+
 fn path(p: &Path) -> Result<&str> {
-    p.to_str()
-        .with_context(|| format!("{} is not valid UTF-8", p.display()))
+    p.to_str().ok_or_else(|| {
+        tool(
+            "lic",
+            format!("the scratch path {} is not valid UTF-8", p.display()),
+        )
+    })
 }
 
 fn write(p: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))
+    std::fs::write(p, bytes).map_err(|source| Error::Io {
+        action: "writing",
+        path: p.to_owned(),
+        source,
+    })
 }
 
 fn read(p: &Path) -> Result<Vec<u8>> {
-    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+    std::fs::read(p).map_err(|source| Error::Io {
+        action: "reading",
+        path: p.to_owned(),
+        source,
+    })
 }
 
 /// Runs `program`, failing with its stderr if it fails.
@@ -169,12 +315,12 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .with_context(|| format!("cannot run `{program}`"))?;
+        .map_err(|e| tool(program, format!("cannot run it: {e}")))?;
     if !out.status.success() {
-        bail!(
-            "{program} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        return Err(tool(
+            program,
+            format!("failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+        ));
     }
     Ok(())
 }
@@ -187,21 +333,26 @@ fn pipe(program: &str, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("cannot run `{program}`"))?;
-    let mut stdin = child.stdin.take().context("stdin")?;
+        .map_err(|e| tool(program, format!("cannot run it: {e}")))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| tool(program, "no standard input".into()))?;
     let data = input.to_vec();
     // Written from another thread so a program that fills its stdout first cannot deadlock.
     let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let out = child.wait_with_output()?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| tool(program, format!("waiting for it: {e}")))?;
     writer
         .join()
-        .map_err(|_| anyhow::anyhow!("{program}: writer thread"))?
-        .with_context(|| format!("writing to {program}"))?;
+        .map_err(|_| tool(program, "the thread writing its input stopped".into()))?
+        .map_err(|e| tool(program, format!("writing its input: {e}")))?;
     if !out.status.success() {
-        bail!(
-            "{program} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        return Err(tool(
+            program,
+            format!("failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+        ));
     }
     Ok(out.stdout)
 }
@@ -211,12 +362,15 @@ struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new() -> Result<Self> {
-        Ok(Self(
-            tempfile::Builder::new()
-                .prefix("lic-eval-")
-                .tempdir()
-                .context("creating a temporary folder")?,
-        ))
+        tempfile::Builder::new()
+            .prefix("lic-eval-")
+            .tempdir()
+            .map(Self)
+            .map_err(|source| Error::Io {
+                action: "creating",
+                path: std::env::temp_dir(),
+                source,
+            })
     }
 
     fn file(&self, name: &str) -> PathBuf {

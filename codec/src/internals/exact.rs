@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serializer, de::Error};
 /// exact strings were used).
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub enum Stored {
+enum Stored {
     Exact(String),
     Number(f64),
 }
@@ -22,8 +22,7 @@ fn parse<E: Error>(v: &Stored) -> Result<f64, E> {
     }
 }
 
-/// One number (training only: the learning rate).
-#[cfg(feature = "train")]
+/// One number (a training checkpoint's learning rate).
 pub mod one {
     use super::*;
 

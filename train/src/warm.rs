@@ -10,32 +10,36 @@
 
 use std::collections::HashMap;
 
+use burn::tensor::Device;
+use lic_codec::internals::{
+    FLOAT_PARTS, QuantizedLayer, Z_TABLES, dequantize, integer_layers, lambdas_increase,
+    load_parameters, tables_from_i32,
+};
+use lic_codec::{Architecture, ModelInfo};
 use lic_entropy::CdfTable;
 use lic_models::ModelFile;
 
+use crate::config::default_lambdas;
 use crate::error::{Error, Result};
-use crate::export::{FLOAT_PARTS, ModelInfo, increasing_positive};
-use crate::int::{FRAC_BITS, MAX_SHIFT, Z_TABLES, integer_layers, tables_from_i32};
-use burn::tensor::Device;
-
-use crate::model::{
-    LATENT_LOG2_SCALE_RANGE, LicModel, ModelConfig, PRIOR_SCALE_RANGE, channel_table,
-    load_parameters,
-};
+use crate::model::{FloatModel, LATENT_LOG2_SCALE_RANGE, PRIOR_SCALE_RANGE, channel_table};
 
 /// Float parameters by name (the names of [`crate::model::named_parameters`]): shape and
 /// row-major values.
 pub(crate) type Parameters = HashMap<String, (Vec<usize>, Vec<f32>)>;
 
-/// The model's name and architecture, and its parameters.
+/// The model's description and its float parameters: the float parts as stored, the
+/// integer networks dequantised ([`dequantize`]), the `z` prior refitted to its tables.
+///
+/// # Errors
+/// [`Error::UnusableModel`] if the file is not a deployable lic model (a checkpoint goes with
+/// `--resume`); [`Error::Codec`] or [`Error::ModelFile`] if it is one but damaged.
 pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameters)> {
-    let info: ModelInfo = serde_json::from_value(file.config.clone()).map_err(|e| {
-        Error::InvalidModel(format!(
-            "not a deployable lic model (a checkpoint goes with --resume): {e}"
-        ))
+    let info = ModelInfo::from_file(file).map_err(|e| {
+        Error::unusable(
+            "file",
+            format!("not a deployable lic model (a checkpoint goes with --resume): {e}"),
+        )
     })?;
-    info.validate().map_err(Error::InvalidModel)?;
-    let config = &info.architecture;
     let mut params = HashMap::new();
     for (name, tensor) in file.tensors() {
         if FLOAT_PARTS.iter().any(|p| name.starts_with(p)) {
@@ -44,42 +48,33 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameter
             params.insert(name.to_owned(), (shape, values));
         }
     }
-    for (name, shape, transposed, _) in integer_layers(config) {
-        let cout = if transposed { shape[1] } else { shape[0] };
-        let weight = file.i32(&format!("{name}.weight"), &shape)?;
-        let bias = file.i32(&format!("{name}.bias"), &[cout])?;
-        let shift = file.i32(&format!("{name}.shift"), &[cout])?;
-        if let Some(s) = shift.iter().find(|s| !(0..=MAX_SHIFT as i32).contains(s)) {
-            return Err(Error::InvalidModel(format!(
-                "{name}: shift {s} out of range"
-            )));
-        }
-        let per_channel = shape[2] * shape[3];
-        let out_channel = |i: usize| {
-            if transposed {
-                (i / per_channel) % cout
-            } else {
-                i / (shape[1] * per_channel)
-            }
+    for spec in integer_layers(&info.architecture) {
+        let cout = spec.out_channels();
+        let read = |suffix: &str, shape: &[usize]| -> Result<Vec<i32>> {
+            Ok(file
+                .i32(&format!("{}.{suffix}", spec.name), shape)?
+                .to_vec())
         };
-        let w = weight
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (f64::from(v) / f64::from(1u32 << shift[out_channel(i)])) as f32)
-            .collect();
-        let b = bias
-            .iter()
-            .zip(shift)
-            .map(|(&v, &s)| (f64::from(v) / f64::from(1u32 << (s as u32 + FRAC_BITS))) as f32)
-            .collect();
-        params.insert(format!("{name}.weight"), (shape.to_vec(), w));
-        params.insert(format!("{name}.bias"), (vec![cout], b));
+        let layer = QuantizedLayer {
+            weight: read("weight", &spec.weight_shape)?,
+            bias: read("bias", &[cout])?,
+            shift: read("shift", &[cout])?,
+        };
+        let (w, b) = dequantize(&spec, &layer)?;
+        params.insert(
+            format!("{}.weight", spec.name),
+            (spec.weight_shape.to_vec(), w),
+        );
+        params.insert(format!("{}.bias", spec.name), (vec![cout], b));
     }
-    let z = config.hyper_channels;
+    let z = info.architecture.hyper_channels;
     let Some(lic_models::Tensor::I32 { data, .. }) = file.get(Z_TABLES) else {
-        return Err(Error::InvalidModel(format!("`{Z_TABLES}` is missing")));
+        return Err(Error::unusable(
+            &info.name,
+            format!("`{Z_TABLES}` is missing"),
+        ));
     };
-    let tables = tables_from_i32(data, z).map_err(Error::InvalidModel)?;
+    let tables = tables_from_i32(data, z)?;
     let (location, log2_scale): (Vec<f32>, Vec<f32>) =
         tables.tables().iter().map(fit_prior).unzip();
     params.insert("prior.location".into(), (vec![z], location));
@@ -92,8 +87,8 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameter
 /// `device`, with the file's description.
 ///
 /// # Errors
-/// [`Error::InvalidModel`] if the file is not a deployable lic model.
-pub fn float_model(file: &ModelFile, device: &Device) -> Result<(ModelInfo, LicModel)> {
+/// As [`model_parameters`].
+pub fn float_model(file: &ModelFile, device: &Device) -> Result<(ModelInfo, FloatModel)> {
     let (info, params) = model_parameters(file)?;
     let model = load_model(&params, &info.architecture, device)?;
     Ok((info, model))
@@ -102,21 +97,22 @@ pub fn float_model(file: &ModelFile, device: &Device) -> Result<(ModelInfo, LicM
 /// The float model of `config` on `device` with every parameter taken from `params`.
 ///
 /// # Errors
-/// [`Error::InvalidModel`] if a parameter is missing or has another size.
+/// [`Error::UnusableModel`] if a parameter is missing or has another size.
 pub(crate) fn load_model(
     params: &Parameters,
-    config: &ModelConfig,
+    config: &Architecture,
     device: &Device,
-) -> Result<LicModel> {
+) -> Result<FloatModel> {
     load_parameters(
-        LicModel::new(config, device),
+        FloatModel::new(config, device),
         device,
         |name, shape| -> Result<Option<Vec<f32>>> {
             match params.get(name) {
                 Some((_, v)) if v.len() == shape.iter().product::<usize>() => Ok(Some(v.clone())),
-                _ => Err(Error::InvalidModel(format!(
-                    "parameter `{name}` {shape:?} is missing from the model file"
-                ))),
+                _ => Err(Error::unusable(
+                    "file",
+                    format!("parameter `{name}` {shape:?} is missing"),
+                )),
             }
         },
     )
@@ -128,27 +124,64 @@ pub(crate) fn load_model(
 /// than silently believed: trusting the wrong set would move every level's gains.
 ///
 /// # Errors
-/// [`Error::InvalidModel`] if `info` itself is invalid (a recorded set included),
-/// [`Error::InvalidArgument`] if `stated` contradicts the recorded set or is not one
+/// [`Error::Codec`] if `info` itself is invalid (a recorded set included),
+/// [`Error::InvalidSetting`] if `stated` contradicts the recorded set or is not one
 /// positive, increasing λ per level.
 pub fn model_lambdas(info: &ModelInfo, stated: Option<&[f64]>) -> Result<Vec<f64>> {
-    info.validate().map_err(Error::InvalidModel)?;
+    info.validate()?;
     let levels = info.architecture.quality_levels;
     match (&info.lambdas, stated) {
-        (Some(recorded), Some(stated)) if recorded.as_slice() != stated => {
-            Err(Error::InvalidArgument(format!(
-                "the model records that it was trained at lambdas {recorded:?}, not {stated:?}"
-            )))
-        }
+        (Some(recorded), Some(stated)) if recorded.as_slice() != stated => Err(Error::setting(
+            "init lambdas",
+            format!("{stated:?}"),
+            format!("the set the model records that it was trained at, {recorded:?}"),
+        )),
         (Some(recorded), _) => Ok(recorded.clone()),
-        (None, Some(stated)) if stated.len() != levels || !increasing_positive(stated) => {
-            Err(Error::InvalidArgument(format!(
-                "the model's lambdas must be {levels} positive, increasing values"
-            )))
+        (None, Some(stated)) if stated.len() != levels || !lambdas_increase(stated) => {
+            Err(Error::setting(
+                "init lambdas",
+                format!("{stated:?}"),
+                format!("{levels} positive, increasing values"),
+            ))
         }
         (None, Some(stated)) => Ok(stated.to_vec()),
-        (None, None) => Ok(crate::train::default_lambdas(levels)),
+        (None, None) => Ok(default_lambdas(levels)),
     }
+}
+
+/// Whether the model `info` describes can be grown into `wider` by appending channel groups
+/// to its latent, every other size unchanged (`lic train --init` with a wider
+/// `--architecture`, [`crate::Trainer::from_model`]). The latent width bounds the quality a
+/// model can reach at high rates; appending groups keeps the groups already trained, their
+/// coding order and their contexts as they are.
+///
+/// # Errors
+/// [`Error::UnusableModel`] saying which size stops the growth.
+pub(crate) fn check_growth(info: &ModelInfo, wider: &Architecture) -> Result<()> {
+    let from = &info.architecture;
+    let refuse = |problem: String| {
+        Err(Error::unusable(
+            &info.name,
+            format!("cannot grow {from:?} into {wider:?}: {problem}"),
+        ))
+    };
+    if from.transform_channels != wider.transform_channels
+        || from.hyper_channels != wider.hyper_channels
+        || from.quality_levels != wider.quality_levels
+    {
+        return refuse(
+            "only the latent can grow: transform and hyper channels and quality levels must \
+             stay the same"
+                .into(),
+        );
+    }
+    if wider.groups.len() <= from.groups.len() || !wider.groups.starts_with(&from.groups) {
+        return refuse(format!(
+            "the latent grows by appending channel groups to {:?}, not into {:?}",
+            from.groups, wider.groups
+        ));
+    }
+    Ok(())
 }
 
 /// A `[L, M]` gain table (row-major, `from.len()` rows trained at the distortion weights
@@ -190,7 +223,7 @@ const NEW_GROUP_LOG2_SCALE: f32 = LATENT_LOG2_SCALE_RANGE.0 + 0.25;
 
 /// The parameters of a model of architecture `from` (as [`model_parameters`] gives them)
 /// embedded in the wider architecture `to`, which appends channel groups to the latent
-/// (the caller has checked [`ModelConfig::grows_into`]). `fresh` are the parameters
+/// (the caller has checked [`check_growth`]). `fresh` are the parameters
 /// of a seeded model of architecture `to`: the grown model starts as the original, coding
 /// every image as it did (its new latent channels zero and nearly free), and training opens
 /// the new channels where they pay.
@@ -208,11 +241,11 @@ const NEW_GROUP_LOG2_SCALE: f32 = LATENT_LOG2_SCALE_RANGE.0 + 0.25;
 /// on both sides of a channel would be a saddle that training never leaves).
 ///
 /// # Errors
-/// [`Error::InvalidModel`] if the parameters do not match `from`.
+/// [`Error::UnusableModel`] if the parameters do not match `from`.
 pub(crate) fn grow(
     old: &Parameters,
-    from: &ModelConfig,
-    to: &ModelConfig,
+    from: &Architecture,
+    to: &Architecture,
     fresh: Vec<(String, Vec<usize>, Vec<f32>)>,
 ) -> Result<Parameters> {
     let new_group = |name: &str| {
@@ -233,12 +266,16 @@ pub(crate) fn grow(
                 } else if name.starts_with("synthesis.") || name.starts_with("hyper_synthesis.") {
                     values
                 } else {
-                    return Err(Error::InvalidModel(format!(
-                        "`{name}` {old_shape:?} has no rule to grow into {shape:?}"
-                    )));
+                    return Err(Error::unusable(
+                        "file",
+                        format!("`{name}` {old_shape:?} has no rule to grow into {shape:?}"),
+                    ));
                 };
                 embed(v, old_shape, fill, &shape).ok_or_else(|| {
-                    Error::InvalidModel(format!("`{name}` {old_shape:?} does not fit in {shape:?}"))
+                    Error::unusable(
+                        "file",
+                        format!("`{name}` {old_shape:?} does not fit in {shape:?}"),
+                    )
                 })?
             }
             _ if new_group(&name) && name.contains(".agg3.") => {
@@ -252,17 +289,19 @@ pub(crate) fn grow(
             }
             _ if new_group(&name) => values,
             _ => {
-                return Err(Error::InvalidModel(format!(
-                    "parameter `{name}` {shape:?} is missing from the model file"
-                )));
+                return Err(Error::unusable(
+                    "file",
+                    format!("parameter `{name}` {shape:?} is missing"),
+                ));
             }
         };
         grown.insert(name, (shape, values));
     }
     if let Some(unused) = old.keys().find(|k| !grown.contains_key(*k)) {
-        return Err(Error::InvalidModel(format!(
-            "parameter `{unused}` of the model has no place in {to:?}"
-        )));
+        return Err(Error::unusable(
+            "file",
+            format!("parameter `{unused}` has no place in {to:?}"),
+        ));
     }
     Ok(grown)
 }
@@ -440,9 +479,10 @@ mod tests {
     use burn::tensor::Device;
 
     use super::*;
+    use crate::config::TrainConfig;
     use crate::export::export;
-    use crate::model::{LicModel, ModelConfig, SplitMix64};
-    use crate::train::{TrainConfig, Trainer};
+    use crate::model::SplitMix64;
+    use crate::trainer::Trainer;
 
     #[test]
     fn the_prior_is_refitted_to_the_same_tables() {
@@ -466,14 +506,14 @@ mod tests {
     }
 
     /// The export of a seeded tiny model, with its architecture, recording `lambdas`.
-    fn tiny_export(device: &Device, lambdas: Option<Vec<f64>>) -> (ModelConfig, ModelFile) {
-        let config = ModelConfig::tiny();
+    fn tiny_export(device: &Device, lambdas: Option<Vec<f64>>) -> (Architecture, ModelFile) {
+        let config = Architecture::tiny();
         let info = ModelInfo {
             name: "warm".into(),
             architecture: config.clone(),
             lambdas,
         };
-        let file = export(&LicModel::seeded(&config, 7, device), &info).unwrap();
+        let file = export(&FloatModel::seeded(&config, 7, device), &info).unwrap();
         (config, file)
     }
 
@@ -481,7 +521,7 @@ mod tests {
         model_parameters(file).unwrap().0
     }
 
-    fn gains(f: &ModelFile, config: &ModelConfig) -> Vec<f32> {
+    fn gains(f: &ModelFile, config: &Architecture) -> Vec<f32> {
         f.f32(
             "gains.gain",
             &[config.quality_levels, config.latent_channels],
@@ -493,7 +533,7 @@ mod tests {
     #[test]
     fn a_model_warm_started_from_its_export_exports_the_same_file() {
         let device = Device::flex();
-        let lambdas = crate::train::default_lambdas(ModelConfig::tiny().quality_levels);
+        let lambdas = default_lambdas(Architecture::tiny().quality_levels);
         let (config, original) = tiny_export(&device, Some(lambdas));
         let trainer = Trainer::from_model(
             &original,
@@ -521,16 +561,16 @@ mod tests {
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-5, "{got:?}");
         }
-        assert!(increasing_positive(&from));
-        assert!(!increasing_positive(&[1.0, 1.0, 2.0]));
-        assert!(!increasing_positive(&[0.0, 1.0]));
+        assert!(lambdas_increase(&from));
+        assert!(!lambdas_increase(&[1.0, 1.0, 2.0]));
+        assert!(!lambdas_increase(&[0.0, 1.0]));
     }
 
     #[test]
     fn a_model_warm_started_at_other_lambdas_moves_its_gains() {
         let device = Device::flex();
         // Not the default set, and not a round number: the recorded set must read back exactly.
-        let trained: Vec<f64> = crate::train::default_lambdas(ModelConfig::tiny().quality_levels)
+        let trained: Vec<f64> = default_lambdas(Architecture::tiny().quality_levels)
             .iter()
             .map(|l| l / 3.0)
             .collect();
@@ -564,7 +604,7 @@ mod tests {
     fn a_model_that_records_no_lambdas_takes_the_stated_or_the_default_set() {
         let device = Device::flex();
         let (config, original) = tiny_export(&device, None);
-        let default = crate::train::default_lambdas(config.quality_levels);
+        let default = default_lambdas(config.quality_levels);
         assert_eq!(model_lambdas(&info_of(&original), None).unwrap(), default);
         let stated: Vec<f64> = default.iter().map(|l| l * 2.0).collect();
         assert_eq!(

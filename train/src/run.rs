@@ -8,11 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::data::{Dataset, Loader, validation_crops};
-use super::{
-    KEPT_CHECKPOINTS, LOG_FILE, LevelStats, StepStats, Trainer, checkpoint_error, write_atomic,
-};
-use crate::error::Result;
+use crate::data::{Dataset, Loader, validation_crops};
+use crate::error::{Error, Result};
+use crate::trainer::{KEPT_CHECKPOINTS, LOG_FILE, LevelStats, StepStats, Trainer, write_atomic};
 
 /// How long and where a run goes.
 #[derive(Debug, Clone)]
@@ -82,11 +80,11 @@ fn append_log(options: &RunOptions, value: &serde_json::Value) -> Result<()> {
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|e| checkpoint_error(&format!("opening {}", path.display()), e))?;
-    writeln!(f, "{value}").map_err(|e| checkpoint_error(&format!("writing {}", path.display()), e))
+        .map_err(Error::io("opening", &path))?;
+    writeln!(f, "{value}").map_err(Error::io("writing", &path))
 }
 
-fn validate_and_save(
+fn evaluate_and_save(
     trainer: &Trainer,
     options: &RunOptions,
     crops: &[Vec<f32>],
@@ -95,7 +93,7 @@ fn validate_and_save(
 ) -> Result<()> {
     let step = trainer.state().step;
     if !crops.is_empty() {
-        let levels = trainer.validate(crops, crop);
+        let levels = trainer.evaluate(crops, crop);
         append_log(
             options,
             &json!({"validation": {"step": step, "images": crops.len(), "levels": levels}}),
@@ -105,8 +103,7 @@ fn validate_and_save(
     trainer.save(&options.run_dir)?;
     if options.keep_checkpoints {
         let kept = options.run_dir.join(KEPT_CHECKPOINTS);
-        std::fs::create_dir_all(&kept)
-            .map_err(|e| checkpoint_error(&format!("creating {}", kept.display()), e))?;
+        std::fs::create_dir_all(&kept).map_err(Error::io("creating", &kept))?;
         // Without the optimizer's name: its state is not kept, and a copy that named it
         // would not resume once the run has moved on.
         let copy = trainer.checkpoint(None)?;
@@ -130,8 +127,7 @@ pub fn run(
         let c = trainer.config();
         (c.batch, c.crop, c.seed)
     };
-    std::fs::create_dir_all(&options.run_dir)
-        .map_err(|e| checkpoint_error(&format!("creating {}", options.run_dir.display()), e))?;
+    std::fs::create_dir_all(&options.run_dir).map_err(Error::io("creating", &options.run_dir))?;
     let dataset = Dataset::scan(&options.data, crop)?;
     events(Event::Data {
         train: dataset.train.len(),
@@ -197,10 +193,10 @@ pub fn run(
             (sum, count, interval) = ([0.0; 3], 0, Instant::now());
         }
         if last_checkpoint.elapsed() >= options.checkpoint_every {
-            validate_and_save(&trainer, options, &val, crop, events)?;
+            evaluate_and_save(&trainer, options, &val, crop, events)?;
             last_checkpoint = Instant::now();
         }
     }
-    validate_and_save(&trainer, options, &val, crop, events)?;
+    evaluate_and_save(&trainer, options, &val, crop, events)?;
     Ok(trainer)
 }

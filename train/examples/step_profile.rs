@@ -18,9 +18,10 @@
 use std::time::Instant;
 
 use burn::tensor::{Distribution, Tensor, TensorData};
-use lic_codec::model::{Quantization, SimplifiedGdn, SplitMix64, conv, upconv};
-use lic_codec::train::{Batch, TrainConfig, Trainer, model_lambdas};
+use lic_codec::internals::{SimplifiedGdn, conv, upconv};
 use lic_codec::{Device, ModelFile, ModelInfo};
+use lic_train::model::{Quantization, SplitMix64};
+use lic_train::{Batch, TrainConfig, Trainer, model_lambdas};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -95,7 +96,7 @@ fn main() -> Result<(), Failure> {
     let (b, c, reps) = (args.batch, args.crop, args.reps);
     let device = Device::flex();
     let file = ModelFile::from_bytes(&std::fs::read(&args.model)?)?;
-    let info: ModelInfo = serde_json::from_value(file.config.clone())?;
+    let info = ModelInfo::from_file(&file)?;
     let (n, m) = (
         info.architecture.transform_channels,
         info.architecture.latent_channels,
@@ -161,7 +162,7 @@ fn main() -> Result<(), Failure> {
     });
     time("  entropy model (h_s, groups, rates)", reps, || {
         let mut rng = SplitMix64(1);
-        let coded = model.code_latents(
+        let coded = model.latent_rates(
             y.clone().require_grad(),
             z.clone(),
             Quantization::Noise(&mut rng),

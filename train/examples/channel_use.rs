@@ -15,9 +15,9 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
-use lic_codec::model::LicModel;
-use lic_codec::train::{float_model, validation_crops};
 use lic_codec::{Device, ModelFile};
+use lic_train::FloatModel;
+use lic_train::{float_model, validation_crops};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -63,8 +63,8 @@ fn main() -> Result<(), Failure> {
         f64::from(d.into_scalar::<f32>())
     };
     for level in (0..levels).rev() {
-        let gain = LicModel::gain_row(model.gains.gain.val(), level);
-        let inverse = LicModel::gain_row(model.gains.inverse.val(), level);
+        let gain = FloatModel::gain_row(model.gains.gain.val(), level);
+        let inverse = FloatModel::gain_row(model.gains.inverse.val(), level);
         let y = model.analysis.forward(x.clone()) * gain;
         let yv = values(y.clone())?;
         let [_, _, h, w] = y.dims();

@@ -5,7 +5,7 @@
 //! compression", who name the gap it closes the *amortization gap*).
 //!
 //! The decoder is untouched and the bitstream is the same format: the refined `y` and `z` are
-//! coded by the same integer entropy path as the analysis' would be ([`crate::encode`]), so
+//! coded by the same integer entropy path as the analysis' would be ([`lic_codec::encode`]), so
 //! every decoder reads the file as it reads any other. Only encoding gets slower (per step,
 //! one forward and backward pass of the entropy model and the synthesis, and one forward pass
 //! with real rounding).
@@ -23,15 +23,15 @@ use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use lic_entropy::Fingerprint;
-use lic_models::ModelFile;
+use lic_codec::internals::{
+    Latents, Quality, analyse, encode_latents, gains_at, image_tensor, inverse_gains_at,
+    quality_position, tensor_values,
+};
+use lic_codec::{Fingerprint, Image, Model, ModelFile};
 
-use crate::codec::{Latents, Timings, analyse, code_latents, image_tensor, stored_quality, to_vec};
 use crate::error::{Error, Result};
-use crate::model::{LicModel, Quantization, RdOutput, SplitMix64, quality_position};
-use crate::picture::Image;
-use crate::runtime::Model;
-use crate::train::{float_model, model_lambdas};
+use crate::model::{FloatModel, Quantization, RdOutput, SplitMix64};
+use crate::warm::{float_model, model_lambdas};
 
 /// How hard the encoder works on each image's latents.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,16 +59,26 @@ impl Default for RefineOptions {
     }
 }
 
-/// What refinement did to one image, by the float model's estimate (bits per pixel of the
-/// image, MSE on the 0..1 scale, and `bpp + λ · 255² · MSE`).
+/// The float model's estimate of what coding some latents of one image costs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RdCost {
+    /// Bits per pixel of the image.
+    pub bpp: f64,
+    /// Mean squared error on the 0..1 scale.
+    pub mse: f64,
+    /// `bpp + λ · 255² · MSE`.
+    pub loss: f64,
+}
+
+/// What refinement did to one image, by the float model's estimate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RefineReport {
     /// The distortion weight of the coded quality (interpolated between trained levels).
     pub lambda: f64,
-    /// `(bpp, mse, loss)` of the analysis' latents.
-    pub initial: (f64, f64, f64),
-    /// `(bpp, mse, loss)` of the latents coded.
-    pub coded: (f64, f64, f64),
+    /// The cost of the analysis' latents.
+    pub initial: RdCost,
+    /// The cost of the latents coded.
+    pub coded: RdCost,
     /// The step whose latents were coded (0: the analysis' own).
     pub best_step: usize,
     /// Time spent refining.
@@ -79,9 +89,48 @@ pub struct RefineReport {
 #[derive(Debug)]
 pub struct Refiner {
     fingerprint: Fingerprint,
-    model: LicModel,
+    model: FloatModel,
     lambdas: Vec<f64>,
     device: Device,
+}
+
+/// One image's fixed part of the cost: its pixels, the mask of its unpadded area, the inverse
+/// gains of its quality, and the weights that turn sums into bpp and the loss.
+struct Target {
+    x: Tensor<4>,
+    mask: Tensor<4>,
+    inverse: Tensor<4>,
+    pixels: f64,
+    distortion_weight: f64,
+}
+
+impl Target {
+    fn new(model: &Model, image: &Image, q: f32, lambda: f64, device: &Device) -> Self {
+        let x = image_tensor(image, device);
+        let [_, _, ph, pw] = x.dims();
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let mask: Vec<f32> = (0..ph * pw)
+            .map(|i| if i / pw < h && i % pw < w { 1.0 } else { 0.0 })
+            .collect();
+        let inverse = inverse_gains_at(model, q);
+        let m = inverse.len();
+        Self {
+            x,
+            mask: Tensor::from_data(TensorData::new(mask, [1, 1, ph, pw]), device),
+            inverse: Tensor::from_data(TensorData::new(inverse, [1, m, 1, 1]), device),
+            pixels: (w * h) as f64,
+            distortion_weight: lambda * 255.0 * 255.0,
+        }
+    }
+
+    /// `(bpp, mse, loss)` of a float pass, as tensors (the loss carries the gradient).
+    fn cost(&self, out: RdOutput) -> [Tensor<1>; 3] {
+        let squared = (out.x_hat.clamp(0.0, 1.0) - self.x.clone()).square() * self.mask.clone();
+        let mse = squared.sum() / (3.0 * self.pixels) as f32;
+        let bpp = (out.latents.y_bits + out.latents.z_bits) / self.pixels as f32;
+        let loss = bpp.clone() + mse.clone() * self.distortion_weight as f32;
+        [bpp, mse, loss]
+    }
 }
 
 impl Refiner {
@@ -89,7 +138,7 @@ impl Refiner {
     /// dequantised, as `lic train --init` rebuilds them) on the autodiff form of `device`.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] if the file is not a deployable lic model.
+    /// [`Error::UnusableModel`] if the file is not a deployable lic model.
     pub fn from_file(file: &ModelFile, device: &Device) -> Result<Self> {
         let device = device.clone().autodiff();
         let (info, model) = float_model(file, &device)?;
@@ -115,68 +164,90 @@ impl Refiner {
         }
     }
 
-    /// Refines the analysis' latents of `image` at quality `q` (already the stored quality).
+    /// The cost of the latents `y`, `z` coded with real rounding.
+    fn measure(&self, target: &Target, y: Tensor<4>, z: Tensor<4>) -> RdCost {
+        let value = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
+        let [bpp, mse, loss] = target.cost(self.model.forward_rd_latents(
+            y,
+            z,
+            target.inverse.clone(),
+            Quantization::Round,
+        ));
+        RdCost {
+            bpp: value(bpp),
+            mse: value(mse),
+            loss: value(loss),
+        }
+    }
+
+    /// The gradient of the training proxy's loss (noise for the rates, straight-through
+    /// rounding for the synthesis: its rate term is smooth where rounding's is flat) with
+    /// respect to `y` and `z`.
+    fn gradient(
+        &self,
+        target: &Target,
+        y: Tensor<4>,
+        z: Tensor<4>,
+        rng: &mut SplitMix64,
+    ) -> Result<[Vec<f32>; 2]> {
+        let (y, z) = (y.require_grad(), z.require_grad());
+        let [_, _, loss] = target.cost(self.model.forward_rd_latents(
+            y.clone(),
+            z.clone(),
+            target.inverse.clone(),
+            Quantization::Noise(rng),
+        ));
+        let grads = loss.backward();
+        let of = |t: &Tensor<4>| -> Result<Vec<f32>> {
+            let g = t.grad(&grads).ok_or_else(|| Error::Backend {
+                reason: "refinement: the latents have no gradient".into(),
+            })?;
+            Ok(tensor_values(g)?)
+        };
+        Ok([of(&y)?, of(&z)?])
+    }
+
+    /// Refines the analysis' latents of `image` at `quality`, keeping the best iterate
+    /// measured (the analysis' own latents, step 0, included).
     fn refine(
         &self,
         model: &Model,
         image: &Image,
-        q: f32,
+        quality: Quality,
         options: &RefineOptions,
     ) -> Result<(Latents, RefineReport)> {
         let start = Instant::now();
-        let mut latents = analyse(model, image, q)?;
+        let q = quality.value();
+        let mut latents = analyse(model, image, quality)?;
         let lambda = self.lambda_at(q);
         let device = &self.device;
-        let x = image_tensor(image, device);
-        let [_, _, ph, pw] = x.dims();
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let mask: Vec<f32> = (0..ph * pw)
-            .map(|i| if i / pw < h && i % pw < w { 1.0 } else { 0.0 })
-            .collect();
-        let mask = Tensor::<4>::from_data(TensorData::new(mask, [1, 1, ph, pw]), device);
-        let gains = model.gains_at(q);
+        let target = Target::new(model, image, q, lambda, device);
+        let gains = gains_at(model, q);
         let mean_gain =
             (gains.iter().map(|v| f64::from(*v).ln()).sum::<f64>() / gains.len() as f64).exp();
-        let inverse = model.inverse_gains_at(q);
-        let m = inverse.len();
-        let inverse = Tensor::<4>::from_data(TensorData::new(inverse, [1, m, 1, 1]), device);
-        let pixels = (w * h) as f64;
-        let weight = lambda * 255.0 * 255.0;
         let shape = |d: [usize; 3]| [1, d[0], d[1], d[2]];
         let (y_shape, z_shape) = (shape(latents.y_dims), shape(latents.z_dims));
 
         let mut y = latents.y.clone();
         let mut z = latents.z.clone();
         let mut adam = [Adam::new(y.len()), Adam::new(z.len())];
-        let mut initial = (0.0, 0.0, f64::INFINITY);
-        let mut coded = initial;
+        let mut initial = None;
+        let mut coded = RdCost {
+            bpp: 0.0,
+            mse: 0.0,
+            loss: f64::INFINITY,
+        };
         let mut best_step = 0;
         let mut rng = SplitMix64(0x5245_4649_4e45); // "REFINE"
-        let cost = |out: RdOutput| {
-            let squared = (out.x_hat.clamp(0.0, 1.0) - x.clone()).square() * mask.clone();
-            let mse = squared.sum() / (3.0 * pixels) as f32;
-            let bpp = (out.latents.y_bits + out.latents.z_bits) / pixels as f32;
-            let loss = bpp.clone() + mse.clone() * weight as f32;
-            (bpp, mse, loss)
-        };
-        let value = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
         for step in 0..=options.steps {
             let yt = Tensor::<4>::from_data(TensorData::new(y.clone(), y_shape), device);
             let zt = Tensor::<4>::from_data(TensorData::new(z.clone(), z_shape), device);
-            let (bpp, mse, loss) = cost(self.model.forward_rd_latents(
-                yt.clone(),
-                zt.clone(),
-                inverse.clone(),
-                Quantization::Round,
-            ));
-            let now = (value(bpp), value(mse), value(loss.clone()));
-            if !now.2.is_finite() {
+            let now = self.measure(&target, yt.clone(), zt.clone());
+            if !now.loss.is_finite() {
                 break;
             }
-            if step == 0 {
-                initial = now;
-            }
-            if now.2 < coded.2 {
+            initial.get_or_insert(now);
+            if now.loss < coded.loss {
                 coded = now;
                 best_step = step;
                 latents.y.clone_from(&y);
@@ -185,33 +256,18 @@ impl Refiner {
             if step == options.steps {
                 break;
             }
-            // The gradient: the training proxy (noise for the rates, straight-through
-            // rounding for the synthesis), whose rate term is smooth where rounding's is flat.
-            let (yt, zt) = (yt.require_grad(), zt.require_grad());
-            let (_, _, loss) = cost(self.model.forward_rd_latents(
-                yt.clone(),
-                zt.clone(),
-                inverse.clone(),
-                Quantization::Noise(&mut rng),
-            ));
-            let grads = loss.backward();
-            let gradient = |t: &Tensor<4>| -> Result<Vec<f32>> {
-                let g = t.grad(&grads).ok_or_else(|| {
-                    Error::Backend("refinement: the latents have no gradient".into())
-                })?;
-                to_vec(g)
-            };
+            let [gy, gz] = self.gradient(&target, yt, zt, &mut rng)?;
             let lr = options.learning_rate
                 * mean_gain as f32
                 * (1.0 - step as f32 / options.steps as f32);
-            adam[0].step(&mut y, &gradient(&yt)?, lr);
-            adam[1].step(&mut z, &gradient(&zt)?, lr);
+            adam[0].step(&mut y, &gy, lr);
+            adam[1].step(&mut z, &gz, lr);
         }
         Ok((
             latents,
             RefineReport {
                 lambda,
-                initial,
+                initial: initial.unwrap_or(coded),
                 coded,
                 best_step,
                 elapsed: start.elapsed(),
@@ -255,12 +311,12 @@ impl Adam {
     }
 }
 
-/// Encodes `image` at quality `q` like [`crate::encode`], with its latents refined first
-/// (`options.steps` gradient steps; 0 gives [`crate::encode`]'s bytes).
+/// Encodes `image` at quality `q` like [`lic_codec::encode`], with its latents refined first
+/// (`options.steps` gradient steps; 0 gives [`lic_codec::encode`]'s bytes).
 ///
 /// # Errors
-/// As [`crate::encode`]; [`Error::InvalidArgument`] if `refiner` was built from another model
-/// than `model`.
+/// As [`lic_codec::encode`]; [`Error::RefinerMismatch`] if `refiner` was built from another
+/// model than `model`.
 pub fn encode_refined(
     model: &Model,
     refiner: &Refiner,
@@ -269,14 +325,13 @@ pub fn encode_refined(
     options: &RefineOptions,
 ) -> Result<(Vec<u8>, RefineReport)> {
     if refiner.fingerprint != model.fingerprint() {
-        return Err(Error::InvalidArgument(format!(
-            "the refiner is for model {}, the encoder's model is {}",
-            refiner.fingerprint,
-            model.fingerprint()
-        )));
+        return Err(Error::RefinerMismatch {
+            refiner: refiner.fingerprint,
+            model: model.fingerprint(),
+        });
     }
-    let (quality_x100, q) = stored_quality(q)?;
-    let (latents, report) = refiner.refine(model, image, q, options)?;
-    let (bytes, _, _) = code_latents(model, image, quality_x100, &latents, Timings::default())?;
+    let quality = Quality::new(q)?;
+    let (latents, report) = refiner.refine(model, image, quality, options)?;
+    let bytes = encode_latents(model, image, quality, &latents)?;
     Ok((bytes, report))
 }

@@ -9,14 +9,15 @@
 //! single 3x3 convolution over all earlier groups (ELIC stacks five layers), each group reads
 //! only its own slice of the hyper features, and the scale is predicted as log2(sigma) so the
 //! integer network maps it to a table index without a division. The whole block runs as an
-//! integer network in the codec ([`crate::int`]); this float version is for training and export.
+//! integer network in the codec (lic-codec's `int` module); this float version is for training and
+//! export.
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{LEAKY_SLOPE, conv};
+use lic_codec::internals::{LEAKY_SLOPE, conv};
 
 /// Entropy-parameter networks of one channel group of `C` channels.
 #[derive(Module, Debug)]

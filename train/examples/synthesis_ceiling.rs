@@ -14,9 +14,10 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Tensor, TensorData};
-use lic_codec::model::LicModel;
-use lic_codec::train::{float_model, validation_crops};
-use lic_codec::{ColorFormat, Device, Image, ModelFile, metrics};
+use lic_codec::{ColorFormat, Device, Image, ModelFile};
+use lic_eval::metrics;
+use lic_train::FloatModel;
+use lic_train::{float_model, validation_crops};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -96,7 +97,7 @@ fn main() -> Result<(), Failure> {
 
     let [levels, _] = model.gains.gain.val().dims();
     for level in (0..levels).rev() {
-        let row = |t: Tensor<2>| LicModel::gain_row(t, level).detach();
+        let row = |t: Tensor<2>| FloatModel::gain_row(t, level).detach();
         let (gain, inverse) = (row(model.gains.gain.val()), row(model.gains.inverse.val()));
         let y = (model.analysis.forward(x.clone()) * gain).detach();
         let rounded = values(model.synthesis.forward(y.clone().round() * inverse.clone()))?;
