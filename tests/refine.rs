@@ -27,13 +27,7 @@ fn default_model_and_refiner() -> (Model, Refiner) {
 /// The real cost `bpp + λ · 255² · MSE` of a file and its decoded image.
 fn rd_cost(bytes: &[u8], back: &Image, image: &Image, lambda: f64) -> f64 {
     let pixels = f64::from(image.width() * image.height());
-    let se: f64 = image
-        .pixels()
-        .iter()
-        .zip(back.pixels())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum();
-    let mse = se / image.pixels().len() as f64 / (255.0 * 255.0); // on the 0..1 scale
+    let mse = 10f64.powf(-lic_eval::metrics::psnr(image, back).unwrap() / 10.0); // on the 0..1 scale
     8.0 * bytes.len() as f64 / pixels + lambda * 255.0 * 255.0 * mse
 }
 

@@ -15,15 +15,8 @@ use lic_train::{
     save_average, seeded_model, validation_crops,
 };
 
-/// PSNR over every sample (peak 255).
 fn psnr(a: &Image, b: &Image) -> f64 {
-    let se: f64 = a
-        .pixels()
-        .iter()
-        .zip(b.pixels())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum();
-    10.0 * (255.0f64 * 255.0 / (se / a.pixels().len() as f64)).log10()
+    lic_eval::metrics::psnr(a, b).unwrap()
 }
 
 fn data_dir() -> PathBuf {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::container::LicFile;
@@ -60,33 +61,6 @@ impl Codec {
     }
 }
 
-/// Which published VTM-9.1 curve is the reference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Reference {
-    /// Pick from the folder name (kodak, clic, tecnick), or none.
-    Auto,
-    /// Kodak (CompressAI's results).
-    Kodak,
-    /// CLIC Professional Validation (LALIC repository).
-    ClicProValid,
-    /// Tecnick (LALIC repository).
-    Tecnick,
-    /// No VTM curve.
-    None,
-}
-
-impl From<Reference> for lic_eval::Reference {
-    fn from(r: Reference) -> Self {
-        match r {
-            Reference::Auto => Self::Auto,
-            Reference::Kodak => Self::Kodak,
-            Reference::ClicProValid => Self::ClicProValid,
-            Reference::Tecnick => Self::Tecnick,
-            Reference::None => Self::None,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Folders of images (PNG, ...) and/or image files.
@@ -125,9 +99,12 @@ pub struct EvalArgs {
     /// Codecs to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "lic,jpeg")]
     codec: Vec<Codec>,
-    /// Published VTM-9.1 curve to compare with.
-    #[arg(long, value_enum, default_value_t = Reference::Auto)]
-    reference: Reference,
+    /// Published VTM-9.1 curve to compare with: auto picks it from the inputs' names (kodak,
+    /// clic, tecnick), or none.
+    #[arg(long, default_value = "auto",
+          value_parser = PossibleValuesParser::new(lic_eval::Reference::NAMES)
+              .try_map(|s| s.parse::<lic_eval::Reference>()))]
+    reference: lic_eval::Reference,
     /// More curves to compare with (CompressAI results layout: BPG, WebP, a paper's points...).
     #[arg(long, value_name = "FILE.json")]
     anchor: Vec<PathBuf>,
@@ -487,7 +464,7 @@ fn report(
 ) -> Result<()> {
     let curves: Vec<&Curve> = measured.iter().map(|m| &m.curve).collect();
     write!(out(), "{}", quality_table(&curves));
-    let reference = lic_eval::Reference::from(args.reference).curve(&args.inputs)?;
+    let reference = args.reference.curve(&args.inputs)?;
     // Measured anchors first, then the published ones.
     let anchors: Vec<Curve> = measured
         .iter()

@@ -137,7 +137,7 @@ pub fn encode_timed(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Ti
     let t = Instant::now();
     let latents = analyse(model, image, quality)?;
     timings.transforms += t.elapsed();
-    let coded = code_latents(model, image, &latents, timings)?;
+    let coded = code_frame(model, image, &latents, timings)?;
     Ok((
         file_bytes(model, image, quality, coded.frame)?,
         coded.timings,
@@ -152,7 +152,7 @@ pub fn encode_timed(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Ti
 pub fn encode_frame(model: &Model, image: &Image, q: f32) -> Result<Frame> {
     let quality = Quality::new(q)?;
     let latents = analyse(model, image, quality)?;
-    Ok(code_latents(model, image, &latents, Timings::default())?.frame)
+    Ok(code_frame(model, image, &latents, Timings::default())?.frame)
 }
 
 /// The header of `image` coded by `model` at quality `q`.
@@ -189,7 +189,7 @@ fn file_bytes(model: &Model, image: &Image, quality: Quality, frame: Frame) -> R
 pub fn encode_with_latent(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, IntMap)> {
     let quality = Quality::new(q)?;
     let latents = analyse(model, image, quality)?;
-    let coded = code_latents(model, image, &latents, Timings::default())?;
+    let coded = code_frame(model, image, &latents, Timings::default())?;
     Ok((
         file_bytes(model, image, quality, coded.frame)?,
         coded.latent,
@@ -239,7 +239,7 @@ pub fn encode_latents(
     quality: Quality,
     latents: &Latents,
 ) -> Result<Vec<u8>> {
-    let coded = code_latents(model, image, latents, Timings::default())?;
+    let coded = code_frame(model, image, latents, Timings::default())?;
     file_bytes(model, image, quality, coded.frame)
 }
 
@@ -251,7 +251,7 @@ struct CodedFrame {
 }
 
 /// Entropy-codes `latents` of `image` into a frame.
-fn code_latents(
+fn code_frame(
     model: &Model,
     image: &Image,
     latents: &Latents,

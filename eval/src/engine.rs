@@ -407,6 +407,9 @@ pub enum Reference {
 }
 
 impl Reference {
+    /// The names [`Reference::from_str`](std::str::FromStr) reads, in variant order.
+    pub const NAMES: [&'static str; 5] = ["auto", "kodak", "clic-pro-valid", "tecnick", "none"];
+
     /// The published curve for `inputs`, if any.
     ///
     /// # Errors
@@ -443,6 +446,26 @@ impl Reference {
         })?;
         c.name = "VTM-9.1 (published)".into();
         Ok(Some(c))
+    }
+}
+
+impl std::str::FromStr for Reference {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let all = [
+            Self::Auto,
+            Self::Kodak,
+            Self::ClicProValid,
+            Self::Tecnick,
+            Self::None,
+        ];
+        Self::NAMES
+            .iter()
+            .zip(all)
+            .find(|(name, _)| **name == s)
+            .map(|(_, r)| r)
+            .ok_or_else(|| format!("`{s}` is not one of {:?}", Self::NAMES))
     }
 }
 
@@ -612,6 +635,8 @@ mod tests {
                 .is_none()
         );
         assert!(Reference::Tecnick.curve(&[]).unwrap().is_some());
+        assert_eq!("clic-pro-valid".parse(), Ok(Reference::ClicProValid));
+        assert!("vtm".parse::<Reference>().is_err());
     }
 
     #[test]

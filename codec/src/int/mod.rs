@@ -123,3 +123,32 @@ pub(crate) fn saturate(v: i32) -> i32 {
 pub(crate) fn leaky(v: i32) -> i32 {
     if v < 0 { v >> LEAKY_SHIFT } else { v }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_concatenate_along_channels_and_refuse_what_does_not_fit() {
+        let a = IntMap {
+            c: 1,
+            h: 2,
+            w: 1,
+            data: vec![1, 2],
+        };
+        let b = IntMap {
+            c: 2,
+            h: 2,
+            w: 1,
+            data: vec![3, 4, 5, 6],
+        };
+        let ab = IntMap::cat(&[&a, &b]).unwrap();
+        assert_eq!(
+            (ab.shape(), ab.data()),
+            ([3, 2, 1], &[1, 2, 3, 4, 5, 6][..])
+        );
+        // No maps, or maps of different sizes: nothing to concatenate, not a panic.
+        assert_eq!(IntMap::cat(&[]), None);
+        assert_eq!(IntMap::cat(&[&a, &IntMap::zeros(1, 1, 2)]), None);
+    }
+}
