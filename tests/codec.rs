@@ -218,6 +218,15 @@ fn frames_code_as_whole_files_do() {
         decode_frame(&model, &huge, &file.frames[0], &Limits::default()),
         Err(Error::Format(FormatError::LimitExceeded { .. }))
     ));
+    // An empty picture: an error, not a zero-sized synthesis.
+    let empty_picture = Header {
+        width: 0,
+        ..file.header.clone()
+    };
+    assert!(matches!(
+        decode_frame(&model, &empty_picture, &file.frames[0], &Limits::default()),
+        Err(Error::ImageSize { width: 0, .. })
+    ));
     // Sections that do not fit the model: an error, not a panic.
     let empty = Frame {
         kind: FrameKind::Intra,

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use burn::tensor::{Device, Tensor, TensorData};
+use lic_entropy::container::MAX_SIDE;
 use lic_entropy::{
     ColorFormat, Frame, FrameKind, Header, LicFile, Limits, Section, SectionKind, StreamDecoder,
     StreamEncoder, gaussian_tables,
@@ -490,6 +491,14 @@ fn decode_symbols(
     limits: &Limits,
     timings: &mut Timings,
 ) -> Result<IntMap> {
+    // A parsed header is valid; one handed to `decode_frame` may not be.
+    if header.width == 0 || header.height == 0 || header.width.max(header.height) > MAX_SIDE {
+        return Err(Error::ImageSize {
+            width: header.width,
+            height: header.height,
+            max_side: MAX_SIDE,
+        });
+    }
     limits.check_picture(header.width, header.height)?;
     limits.check_alloc(model.decode_memory(header.width, header.height))?;
     if frame.kind != FrameKind::Intra {
