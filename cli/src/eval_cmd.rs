@@ -10,7 +10,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::container::LicFile;
-use lic_codec::{Image, Limits, Model, decode, encode};
+use lic_codec::{Image, Limits, Model, encode};
 use lic_eval::bdrate::Curve;
 use lic_eval::{
     Coded, External, ExternalCodec, LicCodec, Measured, Role, bd_table, collect_images,
@@ -161,15 +161,7 @@ impl lic_eval::Codec for RefinedLic<'_> {
             .encoder
             .encode(self.model, image, quality as f32)
             .map_err(|e| measured("lic", e.into()))?;
-        let encoding_time = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let decoded = decode(self.model, &bytes, &Limits::default())?;
-        Ok(Coded {
-            bytes: bytes.len(),
-            decoded,
-            encoding_time,
-            decoding_time: t.elapsed().as_secs_f64(),
-        })
+        Coded::decode_lic(self.model, &bytes, t.elapsed().as_secs_f64())
     }
 }
 

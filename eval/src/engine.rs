@@ -163,10 +163,20 @@ impl Codec for LicCodec<'_> {
     fn code(&self, image: &Image, quality: f64) -> Result<Coded> {
         let t = Instant::now();
         let bytes = encode(self.model, image, quality as f32)?;
-        let encoding_time = t.elapsed().as_secs_f64();
+        Coded::decode_lic(self.model, &bytes, t.elapsed().as_secs_f64())
+    }
+}
+
+impl Coded {
+    /// A `.lic` file that `model` wrote in `encoding_time` seconds, decoded (and the decode
+    /// timed) as `lic decode` would.
+    ///
+    /// # Errors
+    /// [`Error::Codec`] if the file does not decode.
+    pub fn decode_lic(model: &Model, bytes: &[u8], encoding_time: f64) -> Result<Self> {
         let t = Instant::now();
-        let decoded = decode(self.model, &bytes, &Limits::default())?;
-        Ok(Coded {
+        let decoded = decode(model, bytes, &Limits::default())?;
+        Ok(Self {
             bytes: bytes.len(),
             decoded,
             encoding_time,
