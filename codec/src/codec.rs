@@ -77,7 +77,8 @@ impl Quality {
     }
 }
 
-fn padded(side: u32) -> usize {
+/// `side` padded to a multiple of [`PAD_MULTIPLE`].
+pub(crate) fn padded(side: u32) -> usize {
     (side as usize).div_ceil(PAD_MULTIPLE) * PAD_MULTIPLE
 }
 
@@ -133,16 +134,23 @@ pub fn encode(model: &Model, image: &Image, q: f32) -> Result<Vec<u8>> {
 /// # Errors
 /// As [`encode`].
 pub fn encode_timed(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Timings)> {
-    let quality = Quality::new(q)?;
-    let mut timings = Timings::default();
-    let t = Instant::now();
-    let latents = analyse(model, image, quality)?;
-    timings.transforms += t.elapsed();
-    let coded = code_frame(model, image, &latents, timings)?;
+    let (quality, coded) = encode_picture(model, image, q)?;
     Ok((
         file_bytes(model, image, quality, coded.frame)?,
         coded.timings,
     ))
+}
+
+/// The analysis of `image` at quality `q` and the coding of its latents: every encode.
+fn encode_picture(model: &Model, image: &Image, q: f32) -> Result<(Quality, CodedFrame)> {
+    let quality = Quality::new(q)?;
+    let t = Instant::now();
+    let latents = analyse(model, image, quality)?;
+    let timings = Timings {
+        transforms: t.elapsed(),
+        ..Timings::default()
+    };
+    Ok((quality, code_frame(model, image, &latents, timings)?))
 }
 
 /// The one frame of a picture: what a `.lic` file holds after its [`picture_header`]. Video
@@ -151,9 +159,7 @@ pub fn encode_timed(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Ti
 /// # Errors
 /// As [`encode`].
 pub fn encode_frame(model: &Model, image: &Image, q: f32) -> Result<Frame> {
-    let quality = Quality::new(q)?;
-    let latents = analyse(model, image, quality)?;
-    Ok(code_frame(model, image, &latents, Timings::default())?.frame)
+    Ok(encode_picture(model, image, q)?.1.frame)
 }
 
 /// The header of `image` coded by `model` at quality `q`.
@@ -188,9 +194,7 @@ fn file_bytes(model: &Model, image: &Image, quality: Quality, frame: Frame) -> R
 /// # Errors
 /// As [`encode`].
 pub fn encode_with_latent(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, IntMap)> {
-    let quality = Quality::new(q)?;
-    let latents = analyse(model, image, quality)?;
-    let coded = code_frame(model, image, &latents, Timings::default())?;
+    let (quality, coded) = encode_picture(model, image, q)?;
     Ok((
         file_bytes(model, image, quality, coded.frame)?,
         coded.latent,
@@ -470,10 +474,10 @@ fn parse(model: &Model, bytes: &[u8], limits: &Limits) -> Result<LicFile> {
     Ok(LicFile::parse(bytes, limits)?)
 }
 
-/// The one intra frame of a still image.
+/// The one frame of a still image (`decode_symbols` checks that it is an intra frame).
 fn single_frame(file: &LicFile) -> Result<&Frame> {
     match file.frames.as_slice() {
-        [frame] if frame.kind == FrameKind::Intra => Ok(frame),
+        [frame] => Ok(frame),
         frames => Err(Error::UnsupportedFrames {
             frames: frames.len(),
             first_kind: frames

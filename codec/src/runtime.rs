@@ -5,6 +5,7 @@ use burn::tensor::Device;
 use lic_entropy::Fingerprint;
 use lic_models::ModelFile;
 
+use crate::codec::padded;
 use crate::error::{Error, Result};
 use crate::int::IntEntropyModel;
 use crate::model::{
@@ -135,9 +136,7 @@ impl Model {
     /// and the transforms' width (the synthesis' last layers at full and half resolution
     /// dominate); docs/RESULTS.md compares it with measured peaks.
     pub fn decode_memory(&self, width: u32, height: u32) -> u64 {
-        let pad = crate::codec::PAD_MULTIPLE as u64;
-        let side = |s: u32| u64::from(s).div_ceil(pad) * pad;
-        let pixels = side(width) * side(height);
+        let pixels = padded(width) as u64 * padded(height) as u64;
         let n = self.architecture().transform_channels as u64;
         pixels * DECODE_BYTES_PER_PIXEL_AND_CHANNEL * n + DECODE_FIXED_BYTES
     }

@@ -50,17 +50,7 @@ pub(crate) fn model_parameters(file: &ModelFile) -> Result<(ModelInfo, Parameter
     }
     for spec in integer_layers(&info.architecture) {
         let cout = spec.out_channels();
-        let read = |suffix: &str, shape: &[usize]| -> Result<Vec<i32>> {
-            Ok(file
-                .i32(&format!("{}.{suffix}", spec.name), shape)?
-                .to_vec())
-        };
-        let layer = QuantizedLayer {
-            weight: read("weight", &spec.weight_shape)?,
-            bias: read("bias", &[cout])?,
-            shift: read("shift", &[cout])?,
-        };
-        let (w, b) = dequantize(&spec, &layer)?;
+        let (w, b) = dequantize(&spec, &QuantizedLayer::read(file, &spec)?)?;
         params.insert(
             format!("{}.weight", spec.name),
             (spec.weight_shape.to_vec(), w),

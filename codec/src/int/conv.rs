@@ -52,22 +52,11 @@ impl IntLayer {
                 ),
             ));
         }
-        let cout = spec.out_channels();
-        if layer.weight.len() != spec.weights()
-            || layer.bias.len() != cout
-            || layer.shift.len() != cout
-        {
-            return Err(Error::invalid_model(
-                name,
-                format!(
-                    "{} weights, {} biases and {} shifts do not fit the shape {:?}",
-                    layer.weight.len(),
-                    layer.bias.len(),
-                    layer.shift.len(),
-                    spec.weight_shape
-                ),
-            ));
-        }
+        spec.check_lengths(
+            layer.weight.len(),
+            layer.bias.len(),
+            Some(layer.shift.len()),
+        )?;
         if let Some(w) = layer.weight.iter().find(|w| w.abs() > WEIGHT_LIMIT) {
             return Err(Error::invalid_model(
                 name,
@@ -78,7 +67,7 @@ impl IntLayer {
         Ok(Self {
             name: name.clone(),
             cin: spec.in_channels(),
-            cout,
+            cout: spec.out_channels(),
             k,
             layer,
             activation: spec.activation,

@@ -5,7 +5,7 @@ use lic_entropy::{CdfTable, TableSet};
 use lic_models::ModelFile;
 
 use super::conv::{IntConv2d, IntConvTranspose2d};
-use super::quant::{IntLayerSpec, LayerKind, QuantizedLayer, integer_layers};
+use super::quant::{LayerKind, QuantizedLayer, integer_layers};
 use super::{FRAC_BITS, IntMap, saturate};
 use crate::error::{Error, Result};
 use crate::model::Architecture;
@@ -38,21 +38,6 @@ pub struct IntEntropyModel {
     hs3: IntConv2d,
     groups: Vec<IntGroup>,
     z_tables: TableSet,
-}
-
-/// Reads the three integer tensors of the layer `spec` from `file`.
-fn read_layer(file: &ModelFile, spec: &IntLayerSpec) -> Result<QuantizedLayer> {
-    let cout = spec.out_channels();
-    let get = |suffix: &str, shape: &[usize]| -> Result<Vec<i32>> {
-        Ok(file
-            .i32(&format!("{}.{suffix}", spec.name), shape)?
-            .to_vec())
-    };
-    Ok(QuantizedLayer {
-        weight: get("weight", &spec.weight_shape)?,
-        bias: get("bias", &[cout])?,
-        shift: get("shift", &[cout])?,
-    })
 }
 
 /// Name of the tensor holding the `z` prior's tables.
@@ -115,7 +100,7 @@ impl IntEntropyModel {
         let mut convs = Vec::new();
         let mut upconvs = Vec::new();
         for spec in integer_layers(architecture) {
-            let q = read_layer(file, &spec)?;
+            let q = QuantizedLayer::read(file, &spec)?;
             match spec.kind {
                 LayerKind::Transposed => upconvs.push(IntConvTranspose2d::new(&spec, q)?),
                 LayerKind::Conv => convs.push(IntConv2d::new(&spec, q)?),

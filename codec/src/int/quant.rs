@@ -2,6 +2,8 @@
 //! the exporter, the loader and the warm start), and the one mapping between a trained float
 //! layer and its integers ([`quantize`], [`dequantize`]).
 
+use lic_models::ModelFile;
+
 use super::{FRAC_BITS, MAX_SHIFT, WEIGHT_LIMIT};
 use crate::error::{Error, Result};
 use crate::model::Architecture;
@@ -75,7 +77,12 @@ impl IntLayerSpec {
         }
     }
 
-    fn check_lengths(&self, weight: usize, bias: usize, shift: Option<usize>) -> Result<()> {
+    pub(super) fn check_lengths(
+        &self,
+        weight: usize,
+        bias: usize,
+        shift: Option<usize>,
+    ) -> Result<()> {
         let cout = self.out_channels();
         if weight != self.weights() || bias != cout || shift.is_some_and(|s| s != cout) {
             return Err(Error::invalid_model(
@@ -161,6 +168,26 @@ pub struct QuantizedLayer {
     pub bias: Vec<i32>,
     /// Per-output-channel shifts.
     pub shift: Vec<i32>,
+}
+
+impl QuantizedLayer {
+    /// The three integer tensors of the layer `spec` in `file`.
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] if one is missing or has another shape.
+    pub fn read(file: &ModelFile, spec: &IntLayerSpec) -> Result<Self> {
+        let cout = spec.out_channels();
+        let get = |suffix: &str, shape: &[usize]| -> Result<Vec<i32>> {
+            Ok(file
+                .i32(&format!("{}.{suffix}", spec.name), shape)?
+                .to_vec())
+        };
+        Ok(Self {
+            weight: get("weight", &spec.weight_shape)?,
+            bias: get("bias", &[cout])?,
+            shift: get("shift", &[cout])?,
+        })
+    }
 }
 
 /// Quantises a trained float layer. For each output channel the largest shift
