@@ -26,17 +26,6 @@ cd "$(dirname "$0")/.."
 
 CARRY=carry
 
-# FNV-1a (64 bits) of a file name, mod 20: lic's validation split (train/src/data.rs;
-# 0 is held out). Bash arithmetic wraps at 64 bits as the hash does; the sign is undone.
-split_of() {
-    local LC_ALL=C s=$1 h=$((0xcbf29ce484222325)) i c
-    for ((i = 0; i < ${#s}; i++)); do
-        printf -v c '%d' "'${s:i:1}"
-        h=$(( (h ^ c) * 0x100000001b3 ))
-    done
-    if (( h < 0 )); then echo $(( (h % 20 + 16 + 20) % 20 )); else echo $(( h % 20 )); fi
-}
-
 pack() {
     local run_dir=$1
     mkdir -p "$CARRY/data" "$CARRY/run" "$CARRY/gl"
@@ -59,35 +48,51 @@ pack() {
     # sixth of the crops when the tracked files grew past a boundary: 235 to 196). They
     # travel as lossless WebP (cwebp, package `webp`; the same pixels in about 3/4 of the
     # PNG's bytes).
-    # The files held out here (lic's split hashes the file name, `.png` included) are left
-    # out: renamed `.webp`, they would fall on the other side of the split there.
+    # Only training files go (`lic split --part train`: the held-out source photos stay
+    # here), with a manifest.json that names each file's source photo, so that the run
+    # there holds out none of them and knows which crops share a photo.
     command -v cwebp > /dev/null || { echo "cwebp missing: apt-get install webp" >&2; exit 1; }
     rm -f "$CARRY"/data/*
-    local budget tracked used avail avg want f
+    local budget tracked used avail avg want
     budget=$(( ${LIC_GPU_BUDGET_MIB:-62} * 1048576 ))
     tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
     used=$(du -sb "$CARRY" | cut -f1)
     avail=$(( budget - tracked - used ))
-    local -a train=()
-    for f in ../shared/datasets/train/*.png; do
-        [ "$(split_of "$(basename "$f")")" != 0 ] && train+=("$f")
-    done
-    avg=$(( $(stat -c %s "${train[@]}" | awk '{s+=$1} END {print s}') / ${#train[@]} * 4 / 5 ))
+    target/release/lic split --part train ../shared/datasets/train ../shared/datasets/train2 \
+        > "$CARRY/train.tsv"
+    local n
+    n=$(wc -l < "$CARRY/train.tsv")
+    avg=$(( $(cut -f2 "$CARRY/train.tsv" | xargs stat -c %s | awk '{s+=$1} END {print s}') / n * 4 / 5 ))
     if [ "$avail" -le $(( 20 * avg )) ]; then
         echo "only $avail bytes left for crops: too few to train on" >&2
         exit 1
     fi
     want=$(( avail / avg ))
-    printf '%s\n' "${train[@]}" |
-        awk -v want="$want" -v n="${#train[@]}" 'int(NR * want / n) > int((NR - 1) * want / n)' |
-        while read -r f; do
-            cwebp -quiet -lossless -z 3 "$f" -o "$CARRY/data/$(basename "$f" .png).webp"
-        done
+    awk -F'\t' -v want="$want" -v n="$n" 'int(NR * want / n) > int((NR - 1) * want / n)' \
+        "$CARRY/train.tsv" |
+        while IFS=$'\t' read -r source f; do
+            local name
+            name=$(basename "${f%.*}").webp
+            case $f in
+                *.webp) cp "$f" "$CARRY/data/$name" ;;
+                *) cwebp -quiet -lossless -z 3 "$f" -o "$CARRY/data/$name" ;;
+            esac
+            printf '%s\t%s\n' "$name" "$source"
+        done > "$CARRY/sources.tsv"
     # The estimate of 4/5 may miss: drop the last files until the copy fits.
     while (( $(du -sb "$CARRY" | cut -f1) + tracked > budget )); do
-        rm "$(ls "$CARRY"/data/* | tail -1)"
+        rm "$(ls "$CARRY"/data/*.webp | tail -1)"
     done
-    echo "$(ls "$CARRY/data" | wc -l) crops (of ${#train[@]} training files), tracked files $((tracked / 1048576)) MiB"
+    # The manifest of the files that went (the last loop may have dropped a few).
+    python3 - "$CARRY" <<'PY'
+import json, os, sys
+carry = sys.argv[1]
+kept = set(os.listdir(os.path.join(carry, "data")))
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(carry, "sources.tsv"))]
+json.dump([{"file": f, "source_id": s} for f, s in rows if f in kept],
+          open(os.path.join(carry, "data", "manifest.json"), "w"))
+PY
+    echo "$(ls "$CARRY/data" | grep -c webp) crops (of $n training files), tracked files $((tracked / 1048576)) MiB"
     du -sh "$CARRY"
 }
 
@@ -110,7 +115,7 @@ unpack() {
     cp "$files/checkpoint.licm" "$run_dir/checkpoint.licm"
     cp "$files/model.licm" "$run_dir/model.licm"
     cat "$files/log.jsonl" >> "$run_dir/log.jsonl"
-    echo "resume here with: lic train --data ../shared/datasets/train --run $run_dir --resume --weights-only --minutes M"
+    echo "resume here with: lic train --data ../shared/datasets/train ../shared/datasets/train2 --run $run_dir --resume --weights-only --minutes M"
 }
 
 case "${1:-}" in

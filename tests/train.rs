@@ -423,7 +423,7 @@ fn batches_and_splits_depend_only_on_seed_and_step() {
     assert_ne!(batch_plan(3, 17, 4, 100), batch_plan(3, 18, 4, 100));
     assert_ne!(batch_plan(3, 17, 4, 100), batch_plan(4, 17, 4, 100));
     let d = Dataset::scan(&[data_dir()], 64).unwrap();
-    assert_eq!(d.train.len() + d.validation.len(), 4);
+    assert_eq!(d.train.len() + d.held_out.len(), 4);
     // Crops larger than every image leave nothing to train on: a clear error.
     assert!(matches!(
         Dataset::scan(&[data_dir()], 128),
@@ -431,11 +431,11 @@ fn batches_and_splits_depend_only_on_seed_and_step() {
     ));
     // So does a centre crop larger than the image, rather than a panic.
     assert!(matches!(
-        validation_crops(&d.train[..1], 128),
+        validation_crops(&[d.train[0].path.clone()], 128),
         Err(Error::Data { .. })
     ));
     assert_eq!(
-        validation_crops(&d.train[..1], 64).unwrap()[0].len(),
+        validation_crops(&[d.train[0].path.clone()], 64).unwrap()[0].len(),
         3 * 64 * 64
     );
 }

@@ -35,6 +35,8 @@ enum Command {
     BdRate(bd_cmd::BdRateArgs),
     /// Train a model (rate + lambda * distortion over one lambda per quality level).
     Train(train_cmd::TrainArgs),
+    /// List the held-out source photos of training folders (or the training files).
+    Split(train_cmd::SplitArgs),
     /// Turn a training run's checkpoint into a deployable model file.
     Export(train_cmd::ExportArgs),
     /// Average the weights of checkpoints and models into a new run (weight averaging).
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(&args),
         Command::BdRate(args) => bd_cmd::run(&args),
         Command::Train(args) => train_cmd::run_train(&args),
+        Command::Split(args) => train_cmd::run_split(&args),
         Command::Export(args) => train_cmd::run_export(&args),
         Command::Average(args) => train_cmd::run_average(&args),
     };

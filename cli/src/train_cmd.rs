@@ -10,8 +10,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::{Architecture, Device, ModelFile, ModelInfo};
 use lic_train::{
-    CHECKPOINT_FILE, Event, LOG_FILE, MODEL_FILE, RunOptions, TrainConfig, TrainedParts, Trainer,
-    default_lambdas, model_lambdas, run, save_average,
+    Augment, CHECKPOINT_FILE, Dataset, Event, LOG_FILE, MODEL_FILE, RunOptions, TrainConfig,
+    TrainedParts, Trainer, default_lambdas, model_lambdas, run, save_average,
 };
 
 use crate::codec_cmd::Backend;
@@ -20,8 +20,9 @@ use crate::out;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Folders of training images (searched recursively; 1 in 20 files is held out for
-    /// validation). Never Kodak: it is the test set.
+    /// Folders of training images (searched recursively). The crops of 1 in 8 source photos
+    /// (named by each folder's manifest.json; `lic split` lists them) are held out, never
+    /// trained on; the run validates on them. Never Kodak: it is the test set.
     #[arg(long, required = true, num_args = 1.., value_name = "DIR")]
     data: Vec<PathBuf>,
     /// Run folder: checkpoint.licm, optimizer state, model.licm, log.jsonl.
@@ -90,6 +91,14 @@ pub struct TrainArgs {
     /// A model that records its set refuses a different one.
     #[arg(long, value_delimiter = ',', requires = "init")]
     init_lambdas: Option<Vec<f64>>,
+    /// How crops are varied (new run; comma-separated): `flips` (left to right), `rotations`
+    /// (quarter turns), `rescale` (cut larger and downscaled, down to --min-scale, where the
+    /// image allows it), `all`, or `none`.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    augment: Vec<AugmentKind>,
+    /// Smallest scale of `--augment rescale`, in (0, 1] (new run).
+    #[arg(long, default_value_t = Augment::ALL.min_scale)]
+    min_scale: f32,
     /// Seed of the weights and of every random choice (new run).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -118,6 +127,34 @@ pub struct TrainArgs {
     /// Name written into the exported model.
     #[arg(long, default_value = "lic-run")]
     name: String,
+}
+
+/// One kind of training-crop augmentation (`--augment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AugmentKind {
+    /// Mirror half of the crops left to right.
+    Flips,
+    /// Turn crops by quarter turns.
+    Rotations,
+    /// Cut crops larger and downscale them.
+    Rescale,
+    /// All three.
+    All,
+    /// None.
+    None,
+}
+
+fn augment(kinds: &[AugmentKind], min_scale: f32) -> Augment {
+    let has = |k| kinds.contains(&k) || kinds.contains(&AugmentKind::All);
+    Augment {
+        flips: has(AugmentKind::Flips),
+        rotations: has(AugmentKind::Rotations),
+        min_scale: if has(AugmentKind::Rescale) {
+            min_scale
+        } else {
+            1.0
+        },
+    }
 }
 
 fn architecture(spec: &str) -> Result<Architecture> {
@@ -300,6 +337,7 @@ fn new_config(
     config.warmup_steps = args.warmup;
     config.grad_clip = args.grad_clip.unwrap_or(config.grad_clip);
     config.seed = args.seed;
+    config.augment = augment(&args.augment, args.min_scale);
     config.trained = match (args.freeze_transforms, args.synthesis_only) {
         (true, _) => TrainedParts::EntropyModel,
         (false, true) => TrainedParts::Synthesis,
@@ -346,10 +384,13 @@ fn describe(e: &Event, run_dir: &Path) -> Line {
     match e {
         Event::Data {
             train,
+            train_sources,
+            held_out_sources,
             validation,
             skipped,
         } => Line::Print(format!(
-            "data: {train} training images, {validation} for validation, {skipped} skipped"
+            "data: {train} training images of {train_sources} photos; {held_out_sources} \
+             photos held out, {validation} validate; {skipped} skipped"
         )),
         Event::Step {
             step,
@@ -473,6 +514,66 @@ pub fn run_average(args: &AverageArgs) -> Result<()> {
         args.run_dir.display(),
         args.run_dir.join(MODEL_FILE).display(),
         model.fingerprint()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// Folders of training images, as `lic train --data` takes them.
+    #[arg(required = true, num_args = 1.., value_name = "DIR")]
+    data: Vec<PathBuf>,
+    /// Side of the training crops: smaller images are skipped, as `lic train` skips them.
+    #[arg(long, default_value_t = 256)]
+    crop: usize,
+    /// Which files to list.
+    #[arg(long, value_enum, default_value_t = SplitPart::HeldOut)]
+    part: SplitPart,
+}
+
+/// The files `lic split` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitPart {
+    /// Every crop of a held-out source photo: `<source>\t<path>`.
+    HeldOut,
+    /// The held-out crops a training run validates on.
+    Validation,
+    /// The training crops: `<source>\t<path>`.
+    Train,
+}
+
+/// `lic split`: the held-out source photos of a data set, so that scripts and people can see
+/// exactly which files no run trains on.
+pub fn run_split(args: &SplitArgs) -> Result<()> {
+    let d = Dataset::scan(&args.data, args.crop)?;
+    let mut o = out();
+    match args.part {
+        SplitPart::HeldOut => {
+            for s in &d.held_out {
+                writeln!(o, "{}\t{}", s.source, s.path.display());
+            }
+        }
+        SplitPart::Validation => {
+            for p in &d.validation {
+                writeln!(o, "{}", p.display());
+            }
+        }
+        SplitPart::Train => {
+            for s in &d.train {
+                writeln!(o, "{}\t{}", s.source, s.path.display());
+            }
+        }
+    }
+    eprintln!(
+        "{} training files of {} photos; {} held-out files of {} photos (1 in {}), {} validate; \
+         {} skipped",
+        d.train.len(),
+        d.train_sources,
+        d.held_out.len(),
+        d.held_out_sources,
+        lic_train::HELD_OUT_EVERY,
+        d.validation.len(),
+        d.skipped
     );
     Ok(())
 }

@@ -6,6 +6,7 @@ use lic_codec::Architecture;
 use lic_codec::internals::lambdas_increase;
 use serde::{Deserialize, Serialize};
 
+use crate::data::Augment;
 use crate::error::{Error, Result};
 use crate::model::SplitMix64;
 
@@ -57,6 +58,9 @@ pub struct TrainConfig {
         skip_serializing_if = "TrainedParts::is_all"
     )]
     pub trained: TrainedParts,
+    /// How crops are varied ([`Augment`]); a checkpoint that records none used flips only.
+    #[serde(default)]
+    pub augment: Augment,
 }
 
 /// Which parts of the model a training step updates.
@@ -106,7 +110,8 @@ impl TrainedParts {
 
 impl TrainConfig {
     /// A configuration for `architecture` with lic's defaults: one lambda per quality level,
-    /// batch 8 of 256x256 crops, learning rate 1e-4 after 200 warm-up steps.
+    /// batch 8 of 256x256 crops augmented by [`Augment::ALL`], learning rate 1e-4 after 200
+    /// warm-up steps.
     pub fn new(architecture: Architecture) -> Self {
         Self {
             lambdas: default_lambdas(architecture.quality_levels),
@@ -119,6 +124,7 @@ impl TrainConfig {
             grad_clip: 1.0,
             seed: 1,
             trained: TrainedParts::All,
+            augment: Augment::ALL,
         }
     }
 
@@ -155,6 +161,13 @@ impl TrainConfig {
         }
         if !(1..=1024).contains(&self.batch) {
             return Err(Error::setting("batch", self.batch, "1..=1024"));
+        }
+        if !self.augment.is_valid() {
+            return Err(Error::setting(
+                "smallest crop scale",
+                self.augment.min_scale,
+                "within (0, 1]",
+            ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
             return Err(Error::setting(

@@ -39,7 +39,10 @@ mod warm;
 
 pub use average::{as_checkpoint, average_checkpoints, save_average};
 pub use config::{TrainConfig, TrainedParts, default_lambdas};
-pub use data::{Batch, Dataset, Loader, batch_plan, validation_crops};
+pub use data::{
+    Augment, Batch, Dataset, HELD_OUT_EVERY, Loader, MANIFEST_FILE, Sample, VALIDATION_MAX,
+    batch_plan, is_held_out, source_hash, validation_crops,
+};
 pub use error::{Error, Result};
 pub use export::{export, seeded_model};
 pub use model::FloatModel;

@@ -15,7 +15,7 @@ use crate::trainer::{KEPT_CHECKPOINTS, LOG_FILE, LevelStats, StepStats, Trainer,
 /// How long and where a run goes.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Folders of training images (the validation split is taken from them).
+    /// Folders of training images (the held-out photos are taken from them).
     pub data: Vec<PathBuf>,
     /// The run folder.
     pub run_dir: PathBuf,
@@ -46,7 +46,13 @@ pub enum Event {
     Data {
         /// Training files.
         train: usize,
-        /// Validation files.
+        /// Their distinct source photos.
+        train_sources: usize,
+        /// Held-out source photos (no crop of them is trained on).
+        held_out_sources: usize,
+        /// Validation files (one per held-out source, at most [`VALIDATION_MAX`]).
+        ///
+        /// [`VALIDATION_MAX`]: crate::data::VALIDATION_MAX
         validation: usize,
         /// Files skipped (too small or unreadable).
         skipped: usize,
@@ -123,14 +129,16 @@ pub fn run(
     options: &RunOptions,
     events: &mut dyn FnMut(Event),
 ) -> Result<Trainer> {
-    let (batch_size, crop, seed) = {
+    let (batch_size, crop, seed, augment) = {
         let c = trainer.config();
-        (c.batch, c.crop, c.seed)
+        (c.batch, c.crop, c.seed, c.augment)
     };
     std::fs::create_dir_all(&options.run_dir).map_err(Error::io("creating", &options.run_dir))?;
     let dataset = Dataset::scan(&options.data, crop)?;
     events(Event::Data {
         train: dataset.train.len(),
+        train_sources: dataset.train_sources,
+        held_out_sources: dataset.held_out_sources,
         validation: dataset.validation.len(),
         skipped: dataset.skipped,
     });
@@ -141,15 +149,18 @@ pub fn run(
     append_log(
         options,
         &json!({"session": {"step": trainer.state().step, "hardware": options.hardware,
-            "train_files": dataset.train.len(), "validation_files": dataset.validation.len(),
+            "train_files": dataset.train.len(), "train_sources": dataset.train_sources,
+            "held_out_sources": dataset.held_out_sources,
+            "validation_files": dataset.validation.len(),
             "config": trainer.config()}}),
     )?;
     let loader = Loader::new(
-        Arc::new(dataset.train),
+        Arc::new(dataset.train.into_iter().map(|s| s.path).collect()),
         seed,
         trainer.state().step,
         batch_size,
         crop,
+        augment,
     );
     let session = Instant::now();
     let mut last_checkpoint = Instant::now();
