@@ -22,6 +22,7 @@ fn write_sample(dir: &Path) -> (std::path::PathBuf, usize) {
             height: 48,
             color: ColorFormat::Gray8,
             quality_x100: 4250,
+            video: None,
         },
         frames: vec![Frame {
             kind: FrameKind::Intra,
@@ -795,4 +796,165 @@ fn a_closed_stdout_ends_lic_quietly() {
         "{:?} {stderr}",
         o.status
     );
+}
+
+/// The Y4M frames of a stream: (header line, frames' planes).
+fn y4m_frames(bytes: &[u8]) -> (String, Vec<Vec<u8>>) {
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    let frame = 96 * 64 * 3 / 2;
+    let frames = bytes[end + 1..]
+        .chunks(6 + frame)
+        .map(|c| {
+            assert_eq!(&c[..6], b"FRAME\n");
+            c[6..].to_vec()
+        })
+        .collect();
+    (header, frames)
+}
+
+#[test]
+fn a_y4m_clip_encodes_decodes_seeks_and_streams_through_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = asset("video/park_joy_96x64_4f.y4m");
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let enc = lic(&["encode", &clip, "-o", &path("c.lic"), "-q", "40"]);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    assert!(stderr(&enc).contains("4 frames"), "{}", stderr(&enc));
+    assert!(stderr(&enc).contains("assuming Bt601"), "{}", stderr(&enc));
+    // lic info lists the frames.
+    let info = lic(&["info", "--json", &path("c.lic")]);
+    assert!(info.status.success(), "{}", stderr(&info));
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["format_version"], 3);
+    assert_eq!(v["frames"].as_array().unwrap().len(), 4);
+    assert_eq!(v["video"]["frame_rate"], "50/1");
+    assert_eq!(v["video"]["chroma"], "yuv420");
+    assert_eq!(v["frames"][2]["kind"], "intra");
+    // Decoded as Y4M: the source's size, sampling and range, close to it.
+    let dec = lic(&["decode", &path("c.lic"), "-o", &path("d.y4m")]);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    let (header, frames) = y4m_frames(&std::fs::read(path("d.y4m")).unwrap());
+    assert_eq!(
+        header,
+        "YUV4MPEG2 W96 H64 F50:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED"
+    );
+    let (_, source) = y4m_frames(&std::fs::read(&clip).unwrap());
+    assert_eq!(frames.len(), 4);
+    for (a, b) in frames.iter().zip(&source) {
+        let luma = 96 * 64;
+        let mse: f64 = a[..luma]
+            .iter()
+            .zip(&b[..luma])
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum::<f64>()
+            / luma as f64;
+        let psnr = 10.0 * (255.0f64.powi(2) / mse).log10();
+        assert!(psnr > 20.0, "PSNR-Y {psnr:.2}");
+    }
+    // --frames: the same frames as from the start, also as numbered PNGs.
+    let part = lic(&[
+        "decode",
+        &path("c.lic"),
+        "--frames",
+        "2..",
+        "-o",
+        &path("p.y4m"),
+    ]);
+    assert!(part.status.success(), "{}", stderr(&part));
+    assert_eq!(
+        y4m_frames(&std::fs::read(path("p.y4m")).unwrap()).1,
+        frames[2..]
+    );
+    let pngs = lic(&[
+        "decode",
+        &path("c.lic"),
+        "--frames",
+        "1..=2",
+        "-o",
+        &path("f-%03d.png"),
+    ]);
+    assert!(pngs.status.success(), "{}", stderr(&pngs));
+    for (i, exists) in [(0, false), (1, true), (2, true), (3, false)] {
+        assert_eq!(
+            dir.path().join(format!("f-{i:03}.png")).exists(),
+            exists,
+            "frame {i}"
+        );
+    }
+    // Pipes: stdin to stdout both ways, the same bytes as through files.
+    let source_bytes = std::fs::read(&clip).unwrap();
+    let enc = lic_stdin(&["encode", "-", "-o", "-", "-q", "40"], &source_bytes);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    assert_eq!(enc.stdout, std::fs::read(path("c.lic")).unwrap());
+    let dec = lic_stdin(&["decode", "-", "-o", "-"], &enc.stdout);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    assert_eq!(dec.stdout, std::fs::read(path("d.y4m")).unwrap());
+    // Outputs are not overwritten, and options that make no sense are refused.
+    assert_fails_with(
+        &lic(&["decode", &path("c.lic"), "-o", &path("d.y4m")]),
+        "already exists",
+    );
+    assert_fails_with(
+        &lic(&["decode", &path("c.lic"), "-o", &path("d.png")]),
+        "numbered images",
+    );
+    assert_fails_with(
+        &lic(&[
+            "decode",
+            &path("c.lic"),
+            "--frames",
+            "7..",
+            "-o",
+            &path("none.y4m"),
+        ]),
+        "none in 7..",
+    );
+    assert_fails_with(
+        &lic(&[
+            "decode",
+            &path("c.lic"),
+            "--frames",
+            "3..1",
+            "-o",
+            &path("x.y4m"),
+        ]),
+        "selects no frame",
+    );
+}
+
+#[test]
+fn a_damaged_clip_keeps_the_frames_before_the_damage_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = asset("video/park_joy_96x64_4f.y4m");
+    let lic_path = dir.path().join("c.lic");
+    let l = lic_path.to_str().unwrap();
+    assert!(
+        lic(&["encode", &clip, "-o", l, "-q", "40"])
+            .status
+            .success()
+    );
+    let full = lic(&["decode", l, "-o", "-"]).stdout;
+    let (_, frames) = y4m_frames(&full);
+    let bytes = std::fs::read(&lic_path).unwrap();
+    // Cut in the middle of the third frame.
+    let v: serde_json::Value = serde_json::from_slice(&lic(&["info", "--json", l]).stdout).unwrap();
+    let sizes: Vec<usize> = (0..4)
+        .map(|i| v["frames"][i]["bytes"].as_u64().unwrap() as usize)
+        .collect();
+    let cut = v["header_bytes"].as_u64().unwrap() as usize + sizes[0] + sizes[1] + sizes[2] / 2;
+    let short = dir.path().join("short.lic");
+    std::fs::write(&short, &bytes[..cut]).unwrap();
+    let out = dir.path().join("short.y4m");
+    let r = lic(&[
+        "decode",
+        short.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_fails_with(&r, "frame 2: truncated");
+    assert_fails_with(&r, "after 2 frame(s)");
+    assert_eq!(y4m_frames(&std::fs::read(&out).unwrap()).1, frames[..2]);
+    let info = lic(&["info", short.to_str().unwrap()]);
+    assert_fails_with(&info, "frame 2");
 }

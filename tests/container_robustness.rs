@@ -2,15 +2,16 @@
 //! never a panic, never a file that parses to something else.
 
 use lic_entropy::{
-    ColorFormat, Error, Fingerprint, Frame, FrameKind, Header, LicFile, Limits, Section,
-    SectionKind, StreamDecoder, StreamEncoder, gaussian_tables,
+    Chroma, ColorFormat, ColorMatrix, ColorRange, Error, Fingerprint, Frame, FrameKind, Header,
+    LicFile, Limits, Section, SectionKind, StreamDecoder, StreamEncoder, VideoInfo,
+    gaussian_tables,
 };
 use proptest::prelude::*;
 
 mod common;
 use common::regression_inputs;
 
-/// A small but real file: two frames whose sections are actual rANS streams.
+/// A small but real file: a video of two frames whose sections are actual rANS streams.
 fn sample() -> (LicFile, Vec<Vec<i32>>, Vec<u16>) {
     let tables = gaussian_tables();
     let indices: Vec<u16> = (0..400).map(|i| (i * 13 % 60) as u16).collect();
@@ -49,6 +50,13 @@ fn sample() -> (LicFile, Vec<Vec<i32>>, Vec<u16>) {
             height: 17,
             color: ColorFormat::Rgb8,
             quality_x100: 7550,
+            video: Some(VideoInfo {
+                frame_rate: (25, 1),
+                chroma: Chroma::Yuv422,
+                matrix: ColorMatrix::Bt601,
+                range: ColorRange::Full,
+                intra_period: 1,
+            }),
         },
         frames: vec![frame(0, 1), frame(2, 3)],
     };
@@ -142,15 +150,22 @@ fn hostile_counts_do_not_allocate() {
     ));
     assert!(LicFile::parse(&bytes, &Limits::unlimited()).is_ok());
 
-    // Hand-made: a valid header claiming u32::MAX frames followed by nothing.
-    let mut evil = Vec::new();
-    evil.extend_from_slice(&lic_entropy::MAGIC);
-    evil.push(lic_entropy::FORMAT_VERSION);
-    evil.extend_from_slice(&[0; 8]);
-    evil.extend_from_slice(&[16, 16, 0, 0, 0]); // 16 x 16, RGB, quality 0
-    evil.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]); // frame_count = u32::MAX
-    let crc = crc32(&evil);
-    evil.extend_from_slice(&crc.to_le_bytes());
+    // Hand-made: a valid video header claiming u32::MAX frames followed by nothing.
+    let header = |video: &[u8]| {
+        let mut h = Vec::new();
+        h.extend_from_slice(&lic_entropy::MAGIC);
+        h.push(lic_entropy::FORMAT_VERSION);
+        h.extend_from_slice(&[0; 8]);
+        h.extend_from_slice(&[16, 16, 0, 0, 0]); // 16 x 16, RGB, quality 0
+        h.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]); // frame_count = u32::MAX
+        h.push(video.len() as u8);
+        h.extend_from_slice(video);
+        let crc = crc32(&h);
+        h.extend_from_slice(&crc.to_le_bytes());
+        h
+    };
+    // 25/1 fps, 4:2:0, BT.601, limited, intra period 1.
+    let evil = header(&[25, 1, 1, 0, 0, 1]);
     assert!(matches!(
         LicFile::parse(&evil, &Limits::unlimited()),
         Err(Error::Truncated {
@@ -162,6 +177,14 @@ fn hostile_counts_do_not_allocate() {
         LicFile::parse(&evil, &Limits::default()),
         Err(Error::LimitExceeded {
             what: "frame count",
+            ..
+        })
+    ));
+    // A still image must declare exactly one frame.
+    assert!(matches!(
+        LicFile::parse(&header(&[]), &Limits::unlimited()),
+        Err(Error::InvalidField {
+            field: "frame_count",
             ..
         })
     ));
@@ -232,10 +255,24 @@ fn file_written_from_the_format_page_parses() {
     assert_eq!((file.header.width, file.header.height), (768, 512));
     assert_eq!(file.header.color, ColorFormat::Rgb8);
     assert_eq!(file.header.quality_x100, 5000);
+    let video = file.header.video.unwrap();
+    assert_eq!(video.frame_rate, (30000, 1001));
+    assert_eq!(
+        (video.chroma, video.matrix, video.range, video.intra_period),
+        (Chroma::Yuv420, ColorMatrix::Bt709, ColorRange::Limited, 1)
+    );
     assert_eq!(file.frames.len(), 2);
     let kinds: Vec<u8> = file.frames[0].sections.iter().map(|s| s.kind.0).collect();
     assert_eq!(kinds, [0x01, 0x02, 0x81]);
     assert_eq!(file.frames[0].sections[2].data, b"source=seed");
     assert_eq!(file.frames[1].sections[1].data, b"");
-    assert_eq!(file.to_bytes().unwrap(), data);
+    // Written as a stream (frame count 0 in the header, the end marker counts): `to_bytes`
+    // declares the count it knows, and both read alike.
+    let whole = file.to_bytes().unwrap();
+    assert_eq!(LicFile::parse(&whole, &Limits::default()).unwrap(), file);
+    let mut w = lic_entropy::FrameWriter::new(Vec::new(), &file.header).unwrap();
+    for f in &file.frames {
+        w.write_frame(f).unwrap();
+    }
+    assert_eq!(w.finish().unwrap(), data);
 }

@@ -1,15 +1,21 @@
 //! `lic encode` and `lic decode`.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use lic_codec::{Device, Image, ImageFormat, Limits, Model, ModelFile, decode, encode};
+use lic_codec::{
+    Device, Image, ImageFormat, Limits, Model, ModelFile, VideoDecoder, decode, encode,
+};
 use lic_eval::metrics;
 use lic_train::{RefineOptions, RefineReport, Refiner, encode_refined};
 
-use crate::io::{check_output, read_input, write_output};
+use crate::io::{check_output, open_input, write_output};
+use crate::video_cmd::{
+    FrameSink, MatrixArg, RangeArg, decode_video, encode_y4m, is_y4m, parse_frames,
+};
 
 /// Where the float transforms run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -104,7 +110,8 @@ impl ModelArgs {
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
-    /// Image to compress: PNG, JPEG, WebP, TIFF, BMP or PNM, 8-bit RGB or gray (`-` for stdin).
+    /// Image to compress: PNG, JPEG, WebP, TIFF, BMP or PNM, 8-bit RGB or gray; or a video as
+    /// YUV4MPEG2 (.y4m, 8-bit 4:2:0, 4:2:2 or 4:4:4), coded frame by frame (`-` for stdin).
     input: PathBuf,
     /// The .lic file to write (`-` for stdout).
     #[arg(short, long)]
@@ -115,9 +122,16 @@ pub struct EncodeArgs {
     /// Overwrite the output if it exists.
     #[arg(long)]
     force: bool,
-    /// Decode the result and print bpp, PSNR and MS-SSIM (to stderr).
+    /// Decode the result and print bpp, PSNR and MS-SSIM (to stderr; images).
     #[arg(long)]
     metrics: bool,
+    /// Video: the Y'CbCr matrix of the input (default: BT.709 from 720 lines up, else
+    /// BT.601; Y4M does not record it).
+    #[arg(long, value_enum)]
+    matrix: Option<MatrixArg>,
+    /// Video: the input's sample range (default: the Y4M's XCOLORRANGE, else limited).
+    #[arg(long, value_enum)]
+    range: Option<RangeArg>,
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
@@ -210,7 +224,26 @@ fn parse_quality(s: &str) -> Result<f32, String> {
 
 pub fn run_encode(args: &EncodeArgs) -> Result<()> {
     check_output(&args.output, args.force)?;
-    let input = read_input(&args.input)?;
+    let mut stream = open_input(&args.input)?;
+    let start = stream.fill_buf().context("cannot read the input")?;
+    if is_y4m(start) {
+        if args.refine.options().is_some() || args.metrics {
+            bail!("--refine and --metrics apply to images; a video is coded plainly");
+        }
+        let model = args.model.load()?;
+        return encode_y4m(
+            stream,
+            &args.output,
+            args.force,
+            &model,
+            args.quality,
+            (args.matrix, args.range),
+        );
+    }
+    let mut input = Vec::new();
+    stream
+        .read_to_end(&mut input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let image = Image::from_memory(&input)
         .with_context(|| format!("cannot read image {}", args.input.display()))?;
     let model = args.model.load()?;
@@ -265,9 +298,15 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
 pub struct DecodeArgs {
     /// The .lic file (`-` for stdin).
     input: PathBuf,
-    /// The image to write: .png, .ppm/.pgm/.pnm, .bmp or .tif/.tiff (`-` writes PNG to stdout).
+    /// The image to write: .png, .ppm/.pgm/.pnm, .bmp or .tif/.tiff (`-` writes PNG to
+    /// stdout). A video: .y4m (`-` writes Y4M to stdout), or numbered images with a pattern
+    /// such as frames-%04d.png.
     #[arg(short, long)]
     output: PathBuf,
+    /// Video: the frames to decode, `A..B` (B excluded), `A..=B`, `A..`, `..B` or `A`
+    /// (0-based).
+    #[arg(long, value_parser = parse_frames)]
+    frames: Option<std::ops::Range<u64>>,
     /// Overwrite the output if it exists.
     #[arg(long)]
     force: bool,
@@ -296,11 +335,10 @@ fn output_format(path: &Path) -> Result<ImageFormat> {
 
 pub fn run_decode(args: &DecodeArgs) -> Result<()> {
     check_output(&args.output, args.force)?;
-    let format = output_format(&args.output)?;
-    let bytes = read_input(&args.input)?;
+    let input = open_input(&args.input)?;
     let model = args.model.load()?;
     let limits = Limits::default().with_max_alloc(args.max_memory.saturating_mul(1 << 20));
-    let image = decode(&model, &bytes, &limits).map_err(|e| {
+    let context = |e: lic_codec::Error| {
         let hint =
             match &e {
                 lic_codec::Error::Format(lic_codec::FormatError::LimitExceeded {
@@ -309,6 +347,27 @@ pub fn run_decode(args: &DecodeArgs) -> Result<()> {
                 _ => "",
             };
         anyhow::Error::new(e).context(format!("cannot decode {}{hint}", args.input.display()))
-    })?;
+    };
+    let mut dec = VideoDecoder::new(&model, input, &limits).map_err(context)?;
+    if let Some(info) = dec.header().video {
+        let sink = FrameSink::for_path(&args.output)?;
+        let frames = args.frames.clone().unwrap_or(0..u64::MAX);
+        return decode_video(dec, info, &sink, frames, args.force)
+            .with_context(|| format!("cannot decode {}", args.input.display()));
+    }
+    if args.frames.is_some() {
+        bail!(
+            "--frames selects frames of a video; {} is an image",
+            args.input.display()
+        );
+    }
+    let format = output_format(&args.output)?;
+    // An image is a one-frame stream: its errors need no frame number.
+    let image = match dec.next_frame() {
+        Ok(Some(image)) => image,
+        Ok(None) => bail!("{} holds no frame", args.input.display()),
+        Err(lic_codec::Error::Frame { error, .. }) => return Err(context(*error)),
+        Err(e) => return Err(context(e)),
+    };
     write_output(&args.output, &image.to_format(format)?, args.force)
 }

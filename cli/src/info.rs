@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::io::read_input;
+use std::io::Read;
+
+use crate::io::open_input;
 use crate::out;
 use clap::Args;
-use lic_codec::container::LicFile;
+use lic_codec::container::FrameReader;
 use lic_codec::{ColorFormat, Limits};
 use serde::Serialize;
 
@@ -22,7 +24,7 @@ pub struct InfoArgs {
 
 #[derive(Debug, Serialize)]
 struct Info {
-    file_bytes: usize,
+    file_bytes: u64,
     format_version: u8,
     model_fingerprint: String,
     width: u32,
@@ -31,12 +33,26 @@ struct Info {
     quality: f64,
     bits_per_pixel: f64,
     header_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    video: Option<VideoSummary>,
     frames: Vec<FrameInfo>,
+}
+
+#[derive(Debug, Serialize)]
+struct VideoSummary {
+    frame_rate: String,
+    fps: f64,
+    chroma: String,
+    matrix: String,
+    range: String,
+    intra_period: u32,
+    end_bytes: u64,
 }
 
 #[derive(Debug, Serialize)]
 struct FrameInfo {
     kind: String,
+    bytes: usize,
     framing_bytes: usize,
     sections: Vec<SectionInfo>,
 }
@@ -48,14 +64,58 @@ struct SectionInfo {
     bytes: usize,
 }
 
+/// Counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
 pub fn run(args: &InfoArgs) -> Result<()> {
-    let bytes = read_input(&args.input)?;
-    let (file, layout) = LicFile::parse_with_layout(&bytes, &Limits::unlimited())
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let h = &file.header;
+    let what = || format!("cannot read {}", args.input.display());
+    let mut input = Counted {
+        inner: open_input(&args.input)?,
+        count: 0,
+    };
+    let mut reader = FrameReader::new(&mut input, &Limits::unlimited()).with_context(what)?;
+    let version = reader.version();
+    let h = reader.header().clone();
+    let header_bytes = reader.header_bytes();
+    let mut frames = Vec::new();
+    let mut frame_bytes = 0u64;
+    while let Some(f) = reader
+        .next_frame()
+        .with_context(|| format!("{}, frame {}", what(), frames.len()))?
+    {
+        let bytes = reader.last_frame_bytes();
+        let payload: usize = f.sections.iter().map(|s| s.data.len()).sum();
+        frame_bytes += bytes as u64;
+        frames.push(FrameInfo {
+            kind: format!("{:?}", f.kind).to_lowercase(),
+            bytes,
+            framing_bytes: bytes - payload,
+            sections: f
+                .sections
+                .iter()
+                .map(|s| SectionInfo {
+                    kind: s.kind.0,
+                    name: s.kind.name(),
+                    bytes: s.data.len(),
+                })
+                .collect(),
+        });
+    }
+    let file_bytes = input.count;
     let info = Info {
-        file_bytes: bytes.len(),
-        format_version: lic_codec::container::FORMAT_VERSION,
+        file_bytes,
+        format_version: version,
         model_fingerprint: h.fingerprint.to_string(),
         width: h.width,
         height: h.height,
@@ -66,27 +126,18 @@ pub fn run(args: &InfoArgs) -> Result<()> {
         },
         quality: f64::from(h.quality_x100) / 100.0,
         // Whole file, header included, over all frames' pixels.
-        bits_per_pixel: 8.0 * bytes.len() as f64 / (h.pixels() as f64 * file.frames.len() as f64),
-        header_bytes: layout.header_bytes,
-        frames: file
-            .frames
-            .iter()
-            .zip(&layout.frames)
-            .map(|(f, (framing, sizes))| FrameInfo {
-                kind: format!("{:?}", f.kind).to_lowercase(),
-                framing_bytes: *framing,
-                sections: f
-                    .sections
-                    .iter()
-                    .zip(sizes)
-                    .map(|(s, &n)| SectionInfo {
-                        kind: s.kind.0,
-                        name: s.kind.name(),
-                        bytes: n,
-                    })
-                    .collect(),
-            })
-            .collect(),
+        bits_per_pixel: 8.0 * file_bytes as f64 / (h.pixels() as f64 * frames.len().max(1) as f64),
+        header_bytes,
+        video: h.video.map(|v| VideoSummary {
+            frame_rate: format!("{}/{}", v.frame_rate.0, v.frame_rate.1),
+            fps: v.fps(),
+            chroma: format!("{:?}", v.chroma).to_lowercase(),
+            matrix: format!("{:?}", v.matrix).to_lowercase(),
+            range: format!("{:?}", v.range).to_lowercase(),
+            intra_period: v.intra_period,
+            end_bytes: file_bytes - header_bytes as u64 - frame_bytes,
+        }),
+        frames,
     };
     if args.json {
         writeln!(out(), "{}", serde_json::to_string_pretty(&info)?);
@@ -114,6 +165,24 @@ fn print_text(i: &Info) {
         i.bits_per_pixel
     );
     writeln!(out(), "header           {} bytes", i.header_bytes);
+    if let Some(v) = &i.video {
+        writeln!(
+            out(),
+            "video            {} frames, {} fps ({:.3}), source {} {} {} range, intra every {} frame(s)",
+            i.frames.len(),
+            v.frame_rate,
+            v.fps,
+            v.chroma,
+            v.matrix,
+            v.range,
+            v.intra_period
+        );
+        for (n, f) in i.frames.iter().enumerate() {
+            writeln!(out(), "frame {n:<6} {:<6} {:>10} bytes", f.kind, f.bytes);
+        }
+        writeln!(out(), "end marker       {} bytes", v.end_bytes);
+        return;
+    }
     for (n, f) in i.frames.iter().enumerate() {
         writeln!(
             out(),

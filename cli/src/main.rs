@@ -7,6 +7,7 @@ mod info;
 mod io;
 mod model_cmd;
 mod train_cmd;
+mod video_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;

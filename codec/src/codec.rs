@@ -177,6 +177,7 @@ fn header(model: &Model, image: &Image, quality: Quality) -> Header {
         height: image.height(),
         color: image.color(),
         quality_x100: quality.x100(),
+        video: None,
     }
 }
 

@@ -136,6 +136,32 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    // --- video ------------------------------------------------------------------------------
+    /// A frame of a clip could not be read or decoded; the frames before it were delivered.
+    #[error("frame {index}: {error}")]
+    Frame {
+        /// The frame's index in the clip (0-based).
+        index: u64,
+        /// What went wrong (in the message, so not repeated as a source).
+        error: Box<Error>,
+    },
+    /// A frame given to the video encoder does not match the clip.
+    #[error("frame {index} is {found}, but the clip is {expected}")]
+    FrameMismatch {
+        /// The frame's index.
+        index: u64,
+        /// Its size and colour format.
+        found: String,
+        /// The clip's.
+        expected: String,
+    },
+    /// A YUV4MPEG2 stream is malformed or uses what lic does not read.
+    #[error("Y4M: {problem}")]
+    Y4m {
+        /// What is wrong, and how to convert where that helps.
+        problem: String,
+    },
+
     // --- compute ------------------------------------------------------------------------------
     /// The compute backend cannot run on this machine (no GPU adapter, ...) or failed.
     #[error("backend: {reason}")]
@@ -149,6 +175,14 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// `source` as the error of frame `index`.
+    pub(crate) fn frame(index: u64, source: impl Into<Error>) -> Self {
+        Self::Frame {
+            index,
+            error: Box::new(source.into()),
+        }
+    }
+
     /// A tensor or configuration entry of a model file that does not describe a lic model.
     pub(crate) fn invalid_model(part: impl Into<String>, problem: impl Into<String>) -> Self {
         Self::InvalidModel {

@@ -5,6 +5,7 @@ pub use crate::codec::{
     image_tensor, planar_to_image, tensor_values,
 };
 pub mod exact;
+pub mod fuzzing;
 pub use crate::int::{
     FRAC_BITS, IntLayerSpec, IntMap, LayerKind, MAX_SHIFT, QuantizedLayer, Z_TABLES, dequantize,
     integer_layers, quantize, tables_from_i32, tables_to_i32,

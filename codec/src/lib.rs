@@ -19,7 +19,8 @@
 //! The top level is the whole API an application needs: a [`Model`], [`encode`] and
 //! [`decode`] of whole files, [`encode_frame`] and [`decode_frame`] of the frames a file
 //! holds ([`container`]), [`Image`] in and out, [`Limits`] on what a decoder accepts, and one
-//! [`Error`]. Training, evaluation and anchors live in the crates beside this one (lic-train,
+//! [`Error`]; clips go through [`VideoEncoder`] and [`VideoDecoder`] frame by frame
+//! ([`video`], with a YUV4MPEG2 reader and writer and Y'CbCr conversion). Training, evaluation and anchors live in the crates beside this one (lic-train,
 //! lic-eval); what they build on is in [`internals`].
 //!
 //! Features: none by default (encode and decode on the CPU, no autodiff, optimiser, GPU
@@ -32,6 +33,7 @@ mod latent;
 mod model;
 mod picture;
 mod runtime;
+pub mod video;
 
 pub use burn::tensor::Device;
 pub use codec::{
@@ -45,13 +47,16 @@ pub use picture::{Image, ImageFormat};
 pub use runtime::Model;
 #[cfg(feature = "wgpu")]
 pub use runtime::wgpu_device;
+pub use video::{FrameStats, VideoDecoder, VideoEncoder};
 
 /// The `.lic` container a file is made of: a [`container::Header`] and the
 /// [`container::Frame`]s that [`encode_frame`] writes and [`decode_frame`] reads (byte layout
 /// in docs/FORMAT.md).
 pub mod container {
     pub use lic_entropy::{
-        FORMAT_VERSION, Frame, FrameKind, Header, LicFile, Section, SectionKind,
+        Chroma, ColorMatrix, ColorRange, FORMAT_VERSION, Frame, FrameKind, FrameReader,
+        FrameWriter, Header, LicFile, MAX_SIDE, OLDEST_READABLE_VERSION, Section, SectionKind,
+        VideoInfo,
     };
 }
 

@@ -16,7 +16,8 @@ pub enum Error {
     },
     /// The file was written by a format version this build cannot read.
     #[error(
-        "unsupported .lic format version {found}: this build reads version {supported} ({})",
+        "unsupported .lic format version {found}: this build reads versions {}..={supported} ({})",
+        crate::container::OLDEST_READABLE_VERSION,
         if found > supported {
             "a newer lic wrote this file; upgrade lic to decode it".to_owned()
         } else {
@@ -90,6 +91,15 @@ pub enum Error {
     TrailingData {
         /// Number of extra bytes.
         count: usize,
+    },
+
+    /// Reading or writing a stream failed (not a format error).
+    #[error("cannot read or write the .lic stream: {message}")]
+    Io {
+        /// The I/O error's kind.
+        kind: std::io::ErrorKind,
+        /// Its message.
+        message: String,
     },
 
     // --- limits -----------------------------------------------------------------------------

@@ -39,8 +39,9 @@ mod stream;
 mod table;
 
 pub use container::{
-    ColorFormat, FORMAT_VERSION, Fingerprint, Frame, FrameKind, Header, Layout, LicFile, MAGIC,
-    Section, SectionKind,
+    Chroma, ColorFormat, ColorMatrix, ColorRange, FORMAT_VERSION, Fingerprint, Frame, FrameKind,
+    FrameReader, FrameWriter, Header, Layout, LicFile, MAGIC, MAX_SIDE, OLDEST_READABLE_VERSION,
+    Section, SectionKind, VideoInfo, max_frame_bytes,
 };
 pub use error::{Error, Result};
 pub use gaussian::{

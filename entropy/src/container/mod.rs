@@ -1,17 +1,27 @@
 //! The `.lic` container: header, frames, sections, CRC-32s. Byte layout in docs/FORMAT.md.
 //!
 //! ```text
-//! file    = header frame{frame_count}
+//! image   = header frame                       (frame_count 1, no video block)
+//! video   = header frame* end                  (a video block; frames streamed)
 //! header  = magic[4] version[1] fingerprint[8] width:var height:var colour[1]
-//!           quality:u16le frame_count:var crc32:u32le
+//!           quality:u16le frame_count:var video_length:var video[video_length] crc32:u32le
 //! frame   = frame_kind[1] section_count:var section{section_count} crc32:u32le
 //! section = kind[1] length:var payload[length]
+//! end     = 0x02 frame_count:var crc32:u32le
 //! ```
 //! Parsing never panics and never allocates more than the input's size: counts and lengths
-//! are checked against the bytes actually present before anything is reserved.
+//! are checked against the bytes actually present before anything is reserved. A video is
+//! read frame by frame from any [`std::io::Read`] ([`FrameReader`]) and written frame by
+//! frame to any [`std::io::Write`] ([`FrameWriter`]), so neither side holds more than one
+//! frame's bytes whatever the clip's length.
 
 mod reader;
+mod sequence;
 mod varint;
+mod video;
+
+pub use sequence::{FrameReader, FrameWriter, max_frame_bytes};
+pub use video::{Chroma, ColorMatrix, ColorRange, VideoInfo};
 
 use core::fmt;
 
@@ -22,8 +32,13 @@ use crate::{Error, Limits, Result};
 /// The first four bytes of every `.lic` file. The high bit of the first byte catches
 /// transfers that strip the 8th bit; "LIC" names the format.
 pub const MAGIC: [u8; 4] = [0x89, b'L', b'I', b'C'];
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u8 = 2;
+/// The format version this build writes.
+pub const FORMAT_VERSION: u8 = 3;
+/// The oldest format version this build reads (version 2 is version 3 without video: its
+/// still images decode to the same symbols).
+pub const OLDEST_READABLE_VERSION: u8 = 2;
+/// The frame-kind byte of the end marker that closes a video.
+const END_CODE: u8 = 2;
 /// Largest width or height the format can describe.
 pub const MAX_SIDE: u32 = 1 << 20;
 /// Largest quality value (quality is stored in hundredths: 10000 = q 100).
@@ -102,6 +117,9 @@ pub struct Header {
     /// Quality the encoder used, in hundredths (`0..=10000` for q 0..100). The decoder derives
     /// the model's gains from it, so it is part of the bitstream's meaning.
     pub quality_x100: u16,
+    /// For a video: its frame rate, source sampling and colour, intra period. `None` for a
+    /// still image.
+    pub video: Option<VideoInfo>,
 }
 
 impl Header {
@@ -231,7 +249,7 @@ impl Frame {
 pub struct LicFile {
     /// The header.
     pub header: Header,
-    /// At least one frame; a still image has exactly one.
+    /// The frames: exactly one for a still image, any number (zero included) for a video.
     pub frames: Vec<Frame>,
 }
 
@@ -242,6 +260,8 @@ pub struct Layout {
     pub header_bytes: usize,
     /// Per frame: (framing bytes: kind, counts, lengths, CRC; payload bytes per section).
     pub frames: Vec<(usize, Vec<usize>)>,
+    /// Bytes of a video's end marker (0 for an image).
+    pub end_bytes: usize,
 }
 
 impl LicFile {
@@ -249,51 +269,29 @@ impl LicFile {
     ///
     /// # Errors
     /// [`Error::InvalidField`] for a header the format cannot hold (zero or too large
-    /// dimensions, quality above 10000, no frames, a section over 4 GiB).
+    /// dimensions, quality above 10000, an image without exactly one frame, a section over
+    /// 4 GiB).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        validate_header(&self.header)?;
-        let frame_count = u32::try_from(self.frames.len())
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or(Error::InvalidField {
-                field: "frame_count",
-                value: self.frames.len() as u64,
-                expected: "1..2^32 frames",
-            })?;
+        let count = len_u32(self.frames.len(), "frame_count")?;
         let payload: usize = self
             .frames
             .iter()
             .flat_map(|f| &f.sections)
             .map(|s| s.data.len() + 6)
             .sum();
-        let mut out = Vec::with_capacity(32 + payload + 10 * self.frames.len());
-        out.extend_from_slice(&MAGIC);
-        out.push(FORMAT_VERSION);
-        out.extend_from_slice(&self.header.fingerprint.0);
-        varint::write_u32(&mut out, self.header.width);
-        varint::write_u32(&mut out, self.header.height);
-        out.push(self.header.color.code());
-        out.extend_from_slice(&self.header.quality_x100.to_le_bytes());
-        varint::write_u32(&mut out, frame_count);
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
+        let mut out = Vec::with_capacity(48 + payload + 10 * self.frames.len());
+        out.extend(encode_header(&self.header, count)?);
         for frame in &self.frames {
-            let start = out.len();
-            out.push(frame.kind.code());
-            varint::write_u32(&mut out, len_u32(frame.sections.len(), "section_count")?);
-            for s in &frame.sections {
-                out.push(s.kind.0);
-                varint::write_u32(&mut out, len_u32(s.data.len(), "section_length")?);
-                out.extend_from_slice(&s.data);
-            }
-            let crc = crc32fast::hash(&out[start..]);
-            out.extend_from_slice(&crc.to_le_bytes());
+            encode_frame(frame, &mut out)?;
+        }
+        if self.header.video.is_some() {
+            encode_end(count, &mut out);
         }
         Ok(out)
     }
 
     /// Parses and verifies a whole file: magic, version, CRCs, field ranges, `limits`, known
-    /// critical sections, no trailing bytes.
+    /// critical sections, the end marker of a video, no trailing bytes.
     ///
     /// # Errors
     /// A typed [`Error`] for every way the input can be wrong; never panics.
@@ -307,19 +305,33 @@ impl LicFile {
     /// As [`LicFile::parse`].
     pub fn parse_with_layout(bytes: &[u8], limits: &Limits) -> Result<(Self, Layout)> {
         let mut r = Reader::new(bytes);
-        let (header, frame_count) = read_header(&mut r, limits)?;
+        let (header, declared) = read_header(&mut r, limits)?;
         let header_bytes = r.pos();
         // Each frame takes at least 6 bytes (kind, count, CRC): bound the reservation by what
         // the input can hold, whatever the header claims.
-        let mut frames = Vec::with_capacity((frame_count as usize).min(r.remaining() / 6));
+        let mut frames = Vec::with_capacity((declared as usize).min(r.remaining() / 6));
         let mut layout = Layout {
             header_bytes,
             frames: Vec::with_capacity(frames.capacity()),
+            end_bytes: 0,
         };
-        for _ in 0..frame_count {
-            let (frame, frame_layout) = read_frame(&mut r)?;
-            frames.push(frame);
-            layout.frames.push(frame_layout);
+        loop {
+            if header.video.is_none() && frames.len() == declared as usize {
+                break;
+            }
+            let start = r.pos();
+            match read_item(&mut r, &header)? {
+                Item::Frame(frame, frame_layout) => {
+                    check_frame_count(&header, declared, frames.len() + 1, limits)?;
+                    frames.push(frame);
+                    layout.frames.push(frame_layout);
+                }
+                Item::End(count) => {
+                    check_end(declared, count, frames.len())?;
+                    layout.end_bytes = r.pos() - start;
+                    break;
+                }
+            }
         }
         if !r.is_empty() {
             return Err(Error::TrailingData {
@@ -330,7 +342,8 @@ impl LicFile {
     }
 
     /// Reads only the header (for `lic info` on a large clip, or to check the model before
-    /// decoding). Verifies the header CRC and `limits`.
+    /// decoding). Verifies the header CRC and `limits`. The count is the image's 1, or a
+    /// video's declared count (0: not known when the header was written).
     ///
     /// # Errors
     /// As [`LicFile::parse`], restricted to the header.
@@ -345,6 +358,82 @@ fn len_u32(n: usize, field: &'static str) -> Result<u32> {
         value: n as u64,
         expected: "below 2^32",
     })
+}
+
+/// The header's bytes, CRC included; `frame_count` is the image's 1, or a video's count (0
+/// where it is not known yet).
+fn encode_header(h: &Header, frame_count: u32) -> Result<Vec<u8>> {
+    validate_header(h)?;
+    if h.video.is_none() && frame_count != 1 {
+        return Err(Error::InvalidField {
+            field: "frame_count",
+            value: u64::from(frame_count),
+            expected: "1 for a still image (a video header has a video block)",
+        });
+    }
+    let mut out = Vec::with_capacity(48);
+    out.extend_from_slice(&MAGIC);
+    out.push(FORMAT_VERSION);
+    out.extend_from_slice(&h.fingerprint.0);
+    varint::write_u32(&mut out, h.width);
+    varint::write_u32(&mut out, h.height);
+    out.push(h.color.code());
+    out.extend_from_slice(&h.quality_x100.to_le_bytes());
+    varint::write_u32(&mut out, frame_count);
+    let video = h.video.map(VideoInfo::encode).unwrap_or_default();
+    varint::write_u32(&mut out, len_u32(video.len(), "video_length")?);
+    out.extend_from_slice(&video);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+fn encode_frame(frame: &Frame, out: &mut Vec<u8>) -> Result<()> {
+    let start = out.len();
+    out.push(frame.kind.code());
+    varint::write_u32(out, len_u32(frame.sections.len(), "section_count")?);
+    for s in &frame.sections {
+        out.push(s.kind.0);
+        varint::write_u32(out, len_u32(s.data.len(), "section_length")?);
+        out.extend_from_slice(&s.data);
+    }
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(())
+}
+
+fn encode_end(frame_count: u32, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.push(END_CODE);
+    varint::write_u32(out, frame_count);
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// A video's frame `index` (1-based count so far) is within the header's count and the
+/// caller's limits.
+fn check_frame_count(header: &Header, declared: u32, count: usize, limits: &Limits) -> Result<()> {
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    if header.video.is_some() && declared != 0 && count > declared {
+        return Err(Error::InvalidField {
+            field: "frame_count",
+            value: u64::from(count),
+            expected: "no more frames than the header declares",
+        });
+    }
+    limits.check_frames(count)
+}
+
+/// The end marker's count agrees with the frames read and the header's count.
+fn check_end(declared: u32, end_count: u32, read: usize) -> Result<()> {
+    if u64::from(end_count) != read as u64 || (declared != 0 && declared != end_count) {
+        return Err(Error::InvalidField {
+            field: "end frame_count",
+            value: u64::from(end_count),
+            expected: "the number of frames before the end marker (and the header's, if given)",
+        });
+    }
+    Ok(())
 }
 
 fn validate_header(h: &Header) -> Result<()> {
@@ -364,45 +453,69 @@ fn validate_header(h: &Header) -> Result<()> {
             expected: "0..=10000 (hundredths of q 0..100)",
         });
     }
+    if let Some(v) = &h.video {
+        v.validate()?;
+    }
     Ok(())
 }
 
-fn read_header(r: &mut Reader<'_>, limits: &Limits) -> Result<(Header, u32)> {
-    let magic = r.bytes(MAGIC.len().min(r.remaining()), "magic")?;
+/// Checks the magic and version, the first five bytes of every file.
+fn check_magic_and_version(magic: &[u8], version: Option<u8>) -> Result<()> {
     if magic != MAGIC {
         return Err(Error::NotLic {
             found: magic.to_vec(),
         });
     }
-    let version = r.u8("version")?;
-    if version != FORMAT_VERSION {
-        return Err(Error::UnsupportedVersion {
-            found: version,
-            supported: FORMAT_VERSION,
-        });
+    match version {
+        Some(v) if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&v) => {
+            Err(Error::UnsupportedVersion {
+                found: v,
+                supported: FORMAT_VERSION,
+            })
+        }
+        _ => Ok(()),
     }
+}
+
+fn read_header(r: &mut Reader<'_>, limits: &Limits) -> Result<(Header, u32)> {
+    let magic = r.bytes(MAGIC.len().min(r.remaining()), "magic")?;
+    check_magic_and_version(magic, None)?;
+    let version = r.u8("version")?;
+    check_magic_and_version(magic, Some(version))?;
     let fingerprint = Fingerprint(r.array("model fingerprint")?);
     let width = varint::read_u32(r, "width")?;
     let height = varint::read_u32(r, "height")?;
     let color_code = r.u8("colour format")?;
     let quality_x100 = r.u16_le("quality")?;
     let frame_count = varint::read_u32(r, "frame_count")?;
+    let video_bytes = if version >= 3 {
+        let len = varint::read_u32(r, "video_length")? as usize;
+        r.bytes(len, "video block")?
+    } else {
+        &[]
+    };
     let covered = r.since(0);
     verify_crc(r.u32_le("header CRC-32")?, covered, "header")?;
     // Field ranges are checked after the CRC, so that corruption is reported as corruption.
+    let video = if video_bytes.is_empty() {
+        None
+    } else {
+        Some(VideoInfo::parse(video_bytes)?)
+    };
     let header = Header {
         fingerprint,
         width,
         height,
         color: ColorFormat::from_code(color_code)?,
         quality_x100,
+        video,
     };
     validate_header(&header)?;
-    if frame_count == 0 {
+    if header.video.is_none() && frame_count != 1 {
         return Err(Error::InvalidField {
             field: "frame_count",
-            value: 0,
-            expected: "at least 1",
+            value: u64::from(frame_count),
+            expected: "1 for a still image",
         });
     }
     limits.check_picture(width, height)?;
@@ -425,9 +538,21 @@ fn verify_crc(stored: u32, covered: &[u8], what: &'static str) -> Result<()> {
     }
 }
 
-fn read_frame(r: &mut Reader<'_>) -> Result<(Frame, (usize, Vec<usize>))> {
+/// What follows a header: a frame, or a video's end marker.
+enum Item {
+    Frame(Frame, (usize, Vec<usize>)),
+    End(u32),
+}
+
+fn read_item(r: &mut Reader<'_>, header: &Header) -> Result<Item> {
     let start = r.pos();
     let kind_code = r.u8("frame kind")?;
+    if kind_code == END_CODE && header.video.is_some() {
+        let count = varint::read_u32(r, "end frame_count")?;
+        let covered = r.since(start);
+        verify_crc(r.u32_le("end marker CRC-32")?, covered, "end marker")?;
+        return Ok(Item::End(count));
+    }
     let section_count = varint::read_u32(r, "section_count")?;
     // A section takes at least 2 bytes: bound the reservation by the input.
     let mut spans = Vec::with_capacity((section_count as usize).min(r.remaining() / 2));
@@ -454,7 +579,7 @@ fn read_frame(r: &mut Reader<'_>) -> Result<(Frame, (usize, Vec<usize>))> {
         sizes.push(len);
     }
     let framing = r.pos() - start - sizes.iter().sum::<usize>();
-    Ok((Frame { kind, sections }, (framing, sizes)))
+    Ok(Item::Frame(Frame { kind, sections }, (framing, sizes)))
 }
 
 #[cfg(test)]
@@ -469,6 +594,7 @@ mod tests {
                 height: 512,
                 color: ColorFormat::Rgb8,
                 quality_x100: 5000,
+                video: None,
             },
             frames: vec![Frame {
                 kind: FrameKind::Intra,
@@ -496,7 +622,7 @@ mod tests {
         let bytes = f.to_bytes().unwrap();
         let (g, layout) = LicFile::parse_with_layout(&bytes, &Limits::default()).unwrap();
         assert_eq!(f, g);
-        assert_eq!(layout.header_bytes, 4 + 1 + 8 + 2 + 2 + 1 + 2 + 1 + 4);
+        assert_eq!(layout.header_bytes, 4 + 1 + 8 + 2 + 2 + 1 + 2 + 1 + 1 + 4);
         let total: usize = layout.header_bytes
             + layout
                 .frames
@@ -525,7 +651,7 @@ mod tests {
         let mut bytes = sample().to_bytes().unwrap();
         for (found, advice) in [
             (FORMAT_VERSION + 1, "a newer lic wrote"),
-            (FORMAT_VERSION - 1, "an older lic wrote"),
+            (OLDEST_READABLE_VERSION - 1, "an older lic wrote"),
         ] {
             bytes[4] = found;
             let err = LicFile::parse(&bytes, &Limits::default()).unwrap_err();
