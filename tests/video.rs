@@ -257,3 +257,28 @@ fn fuzz_regressions_stay_fixed() {
         assert_eq!(decode_all(&model, &data).len(), 4);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Overwrites in the Y4M header and around the frame markers, and a cut anywhere: the
+    /// reader returns frames or an error, never panics, and what it read writes back alike.
+    #[test]
+    fn damaged_y4m_never_panics(
+        edits in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>()), 1..6),
+        cut in proptest::prelude::any::<usize>(),
+    ) {
+        let mut bytes = clip_bytes();
+        // The header line and the first FRAME line lie within the first 100 bytes; the
+        // second FRAME line follows the first frame's planes.
+        let header = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let second = header + 6 + 96 * 64 * 3 / 2;
+        assert_eq!(&bytes[second..second + 6], b"FRAME\n");
+        for (pos, value) in edits {
+            let at = if pos < 100 { pos } else { second - 50 + pos - 100 };
+            bytes[at] = value;
+        }
+        bytes.truncate(cut % (bytes.len() + 1));
+        lic_codec::internals::fuzzing::check_y4m(&bytes);
+    }
+}
