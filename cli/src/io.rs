@@ -20,36 +20,10 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
 /// Writes `bytes` to `path` (standard output for `-`) through a temporary file in the same
 /// folder and a rename.
 pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    if path.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)
-            .context("cannot write standard output")?;
-        return out.flush().context("cannot write standard output");
-    }
-    check_output(path, force)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Temporary files are private (0600); the output gets the usual 0666 minus the umask.
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(bytes)
+    let mut out = StreamOutput::create(path, force)?;
+    out.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    if force {
-        tmp.persist(path)
-    } else {
-        tmp.persist_noclobber(path)
-    }
-    .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    out.commit()
 }
 
 /// `path` (standard input for `-`) as a buffered stream, for inputs read as they arrive.
@@ -97,6 +71,7 @@ impl StreamOutput {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // Temporary files are private (0600); the output gets the usual 0666 minus the umask.
         let mut builder = tempfile::Builder::new();
         #[cfg(unix)]
         {

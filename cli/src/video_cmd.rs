@@ -12,7 +12,7 @@ use lic_codec::video::y4m::{Y4mHeader, Y4mReader, Y4mWriter};
 use lic_codec::video::yuv::YuvFrame;
 use lic_codec::{ImageFormat, Limits, Model, VideoDecoder, VideoEncoder};
 
-use crate::io::{StreamOutput, check_output, write_output};
+use crate::io::{StreamOutput, write_output};
 
 /// Whether a stream starts as YUV4MPEG2.
 pub fn is_y4m(start: &[u8]) -> bool {
@@ -196,6 +196,28 @@ fn frame_path(pattern: &Path, index: u64) -> PathBuf {
     PathBuf::from(format!("{}{index:0width$}{}", &s[..i], &s[d + 1..]))
 }
 
+/// Decodes frames from `*index` up to `end` (or the clip's end), handing each to `write`
+/// and counting it in `*index`. A decode error stops the loop and is returned inside `Ok`,
+/// after the frames before it were written; a write error is returned at once.
+fn decode_into<R: Read>(
+    dec: &mut VideoDecoder<'_, R>,
+    index: &mut u64,
+    end: u64,
+    mut write: impl FnMut(u64, &lic_codec::Image) -> Result<()>,
+) -> Result<Result<(), lic_codec::Error>> {
+    while *index < end {
+        match dec.next_frame() {
+            Ok(Some(img)) => {
+                write(*index, &img)?;
+                *index += 1;
+            }
+            Ok(None) => break,
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// Decodes the frames `frames` of a video to `sink`, each as soon as it is decoded. A
 /// damaged frame ends the decode with an error naming it; the frames before it are written.
 pub fn decode_video<R: Read>(
@@ -224,47 +246,17 @@ pub fn decode_video<R: Read>(
                 range: Some(info.range),
             };
             let mut w = Y4mWriter::new(out, header)?;
-            let mut result = Ok(());
-            while index < frames.end {
-                match dec.next_frame() {
-                    Ok(Some(img)) => {
-                        w.write_frame(&YuvFrame::from_image(
-                            &img,
-                            chroma,
-                            info.matrix,
-                            info.range,
-                        )?)?;
-                        index += 1;
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
+            let result = decode_into(&mut dec, &mut index, frames.end, |_, img| {
+                Ok(w.write_frame(&YuvFrame::from_image(img, chroma, info.matrix, info.range)?)?)
+            })?;
             // What was decoded is kept, even before an error.
             w.finish()?.commit()?;
             result
         }
         FrameSink::Images(pattern, format) => {
-            let mut result = Ok(());
-            while index < frames.end {
-                let path = frame_path(pattern, index);
-                check_output(&path, force)?;
-                match dec.next_frame() {
-                    Ok(Some(img)) => {
-                        write_output(&path, &img.to_format(*format)?, force)?;
-                        index += 1;
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
-            result
+            decode_into(&mut dec, &mut index, frames.end, |i, img| {
+                write_output(&frame_path(pattern, i), &img.to_format(*format)?, force)
+            })?
         }
     };
     let written = index - frames.start.min(index);
