@@ -145,6 +145,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// `o` is a failure whose message says `text`.
 fn assert_fails_with(o: &Output, text: &str) {
     assert!(!o.status.success(), "succeeded: {}", stderr(o));
@@ -826,8 +830,13 @@ fn a_y4m_clip_encodes_decodes_seeks_and_streams_through_pipes() {
     let info = lic(&["info", "--json", &path("c.lic")]);
     assert!(info.status.success(), "{}", stderr(&info));
     let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
-    assert_eq!(v["format_version"], 3);
+    assert_eq!(v["format_version"], lic_entropy::FORMAT_VERSION);
     assert_eq!(v["frames"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        v["video"]["intra_period"], 1,
+        "the shipped model codes intra frames only"
+    );
+    assert_eq!(v["video"]["temporal_model"], serde_json::Value::Null);
     assert_eq!(v["video"]["frame_rate"], "50/1");
     assert_eq!(v["video"]["chroma"], "yuv420");
     assert_eq!(v["frames"][2]["kind"], "intra");
@@ -920,6 +929,101 @@ fn a_y4m_clip_encodes_decodes_seeks_and_streams_through_pipes() {
             &path("x.y4m"),
         ]),
         "selects no frame",
+    );
+}
+
+#[test]
+fn inter_frames_need_a_temporal_model_and_seek_from_the_intra_frame_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = asset("video/park_joy_96x64_4f.y4m");
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    // A model with (seeded, untrained) temporal networks.
+    let base = lic_codec::ModelFile::from_bytes(lic_models::default_model_bytes()).unwrap();
+    let temporal = lic_codec::internals::with_test_temporal(&base, 4, 7).unwrap();
+    std::fs::write(path("t.licm"), temporal.to_bytes()).unwrap();
+    // The shipped model has none: inter frames are refused, with the reason.
+    assert_fails_with(
+        &lic(&["encode", &clip, "-o", &path("a.lic"), "--intra-period", "2"]),
+        "no temporal networks",
+    );
+    let enc = lic(&[
+        "encode",
+        &clip,
+        "-o",
+        &path("c.lic"),
+        "-q",
+        "40",
+        "--intra-period",
+        "2",
+        "--model",
+        &path("t.licm"),
+    ]);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    assert!(
+        stderr(&enc).contains("2 intra, 2 inter"),
+        "{}",
+        stderr(&enc)
+    );
+    let info = lic(&["info", "--json", &path("c.lic")]);
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let kinds: Vec<&str> = v["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["intra", "inter", "intra", "inter"]);
+    assert!(v["video"]["temporal_model"].is_string());
+    let text = lic(&["info", &path("c.lic")]);
+    assert!(
+        stdout(&text).contains("2 intra, 2 inter"),
+        "{}",
+        stdout(&text)
+    );
+    // Decoding needs the temporal networks; seeking starts at the intra frame before.
+    assert_fails_with(
+        &lic(&["decode", &path("c.lic"), "-o", &path("x.y4m")]),
+        "temporal",
+    );
+    let all = lic(&[
+        "decode",
+        &path("c.lic"),
+        "-o",
+        &path("d.y4m"),
+        "--model",
+        &path("t.licm"),
+    ]);
+    assert!(all.status.success(), "{}", stderr(&all));
+    let (_, frames) = y4m_frames(&std::fs::read(path("d.y4m")).unwrap());
+    let last = lic(&[
+        "decode",
+        &path("c.lic"),
+        "--frames",
+        "3",
+        "-o",
+        &path("l.y4m"),
+        "--model",
+        &path("t.licm"),
+    ]);
+    assert!(last.status.success(), "{}", stderr(&last));
+    assert_eq!(
+        y4m_frames(&std::fs::read(path("l.y4m")).unwrap()).1,
+        frames[3..]
+    );
+    // Without --intra-period a model with temporal networks puts an intra frame every two
+    // seconds: 100 frames at 50 fps, so only the first of these four.
+    let enc = lic(&[
+        "encode",
+        &clip,
+        "-o",
+        &path("e.lic"),
+        "--model",
+        &path("t.licm"),
+    ]);
+    assert!(
+        stderr(&enc).contains("1 intra, 3 inter, intra period 100"),
+        "{}",
+        stderr(&enc)
     );
 }
 

@@ -11,8 +11,8 @@ use lic_codec::internals::{decode_latent, encode_with_latent, load_parameters, n
 use lic_codec::{Architecture, Device, Image, Limits, Model, ModelFile, ModelInfo, decode, encode};
 use lic_train::{
     CHECKPOINT_FILE, Dataset, Error, Event, FloatModel, KEPT_CHECKPOINTS, LOG_FILE, MODEL_FILE,
-    RunOptions, StepStats, TrainConfig, TrainedParts, Trainer, batch_plan, export, run,
-    save_average, seeded_model, validation_crops,
+    RunOptions, StepStats, TemporalOptions, TemporalTrainer, TrainConfig, TrainedParts, Trainer,
+    batch_plan, export, run, save_average, seeded_model, validation_crops,
 };
 
 fn psnr(a: &Image, b: &Image) -> f64 {
@@ -558,4 +558,78 @@ fn higher_quality_spends_more_bits() {
         &Limits::default(),
     );
     assert!(back.is_ok());
+}
+
+#[test]
+fn temporal_networks_train_on_the_rate_export_and_code_inter_frames() {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+    let file =
+        ModelFile::from_bytes(&std::fs::read(assets.join("models/tiny-seed7.licm")).unwrap())
+            .unwrap();
+    let options = TemporalOptions {
+        width: 4,
+        crop: 4,
+        batch: 2,
+        synthetic: 0.5,
+        ..TemporalOptions::default()
+    };
+    let device = Device::flex();
+    let mut trainer = TemporalTrainer::new(&file, options.clone(), &device).unwrap();
+    let clip = trainer
+        .load_clip(&assets.join("video/park_joy_96x64_4f.y4m"))
+        .unwrap();
+    assert_eq!((clip.frames.len(), clip.dims), (4, [12, 4, 8]));
+    let stills: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for _ in 0..3 {
+        let bpp = trainer
+            .step(std::slice::from_ref(&clip), &stills, 1e-3)
+            .unwrap();
+        assert!(bpp.is_finite() && bpp >= 0.0, "{bpp}");
+    }
+    let gains = trainer
+        .evaluate(std::slice::from_ref(&clip), &[0, 2])
+        .unwrap();
+    assert!(
+        gains
+            .iter()
+            .all(|g| g.intra_bpp.is_finite() && g.inter_bpp.is_finite())
+    );
+    // The export is the base model plus temporal networks: the same fingerprint, so the
+    // base's images decode with it; reloaded (dequantised) it exports the same file again.
+    let exported = trainer.export().unwrap();
+    assert!(exported.has_temporal() && !file.has_temporal());
+    assert_eq!(exported.fingerprint(), file.fingerprint());
+    let again = TemporalTrainer::new(&exported, options, &device)
+        .unwrap()
+        .export()
+        .unwrap();
+    assert_eq!(again.to_bytes(), exported.to_bytes());
+    // And the codec codes inter frames with it, decoding what it encoded.
+    let model = Model::from_file(&exported, &device).unwrap();
+    let bytes = std::fs::read(assets.join("video/park_joy_96x64_4f.y4m")).unwrap();
+    let reader =
+        lic_codec::video::y4m::Y4mReader::new(bytes.as_slice(), &Limits::default()).unwrap();
+    let info = lic_codec::container::VideoInfo {
+        frame_rate: (50, 1),
+        chroma: lic_codec::container::Chroma::Yuv420,
+        matrix: lic_codec::container::ColorMatrix::Bt601,
+        range: lic_codec::container::ColorRange::Limited,
+        intra_period: 0,
+        temporal: None,
+    };
+    let mut enc = lic_codec::VideoEncoder::new(&model, Vec::new(), (96, 64), 50.0, info).unwrap();
+    for frame in reader {
+        let image = frame.unwrap().to_image(info.matrix, info.range);
+        enc.encode(&image).unwrap();
+    }
+    let clip_bytes = enc.finish().unwrap();
+    let decoded: Vec<Image> =
+        lic_codec::VideoDecoder::new(&model, clip_bytes.as_slice(), &Limits::default())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(decoded.len(), 4);
 }

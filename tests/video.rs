@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use lic_codec::container::{Chroma, ColorMatrix, ColorRange, FrameKind, VideoInfo};
 use lic_codec::video::y4m::{Y4mReader, Y4mWriter};
 use lic_codec::video::yuv::YuvFrame;
-use lic_codec::{Device, Error, FormatError, Image, Limits, Model, VideoDecoder, VideoEncoder};
+use lic_codec::{
+    Device, Error, FormatError, Image, Limits, Model, ModelFile, VideoDecoder, VideoEncoder,
+};
 
 fn assets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
@@ -17,6 +19,28 @@ fn assets() -> PathBuf {
 fn tiny() -> Model {
     let bytes = std::fs::read(assets().join("models/tiny-seed7.licm")).unwrap();
     Model::from_bytes(&bytes, &Device::flex()).unwrap()
+}
+
+/// The shipped model with seeded temporal networks (`with_test_temporal`): it codes inter
+/// frames. (The untrained tiny model's parameters saturate, every scale at the end of the
+/// tables' range, so temporal features would change nothing it codes.)
+fn shipped_temporal() -> Model {
+    with_temporal(lic_models::default_model_bytes(), 7)
+}
+
+/// The model in `bytes` with seeded temporal networks of width 4.
+fn with_temporal(bytes: &[u8], seed: u64) -> Model {
+    let file = ModelFile::from_bytes(bytes).unwrap();
+    let file = lic_codec::internals::with_test_temporal(&file, 4, seed).unwrap();
+    Model::from_file(&file, &Device::flex()).unwrap()
+}
+
+/// `info` with an intra period of `period` (inter frames between, with a temporal model).
+fn every(info: VideoInfo, period: u32) -> VideoInfo {
+    VideoInfo {
+        intra_period: period,
+        ..info
+    }
 }
 
 fn clip_bytes() -> Vec<u8> {
@@ -42,15 +66,29 @@ fn clip() -> (Vec<Image>, VideoInfo) {
         matrix: ColorMatrix::Bt601,
         range: ColorRange::Limited,
         intra_period: 1,
+        temporal: None,
     };
     (frames, info)
 }
 
+/// The clip coded by `model`: intra frames at the intra period, inter frames between.
 fn encode_clip(model: &Model, frames: &[Image], info: VideoInfo, q: f32) -> Vec<u8> {
     let mut enc = VideoEncoder::new(model, Vec::new(), (96, 64), q, info).unwrap();
+    let video = enc.header().video.unwrap();
+    assert_eq!(
+        video.temporal,
+        model
+            .temporal_fingerprint()
+            .filter(|_| info.intra_period != 1)
+    );
     for (i, f) in frames.iter().enumerate() {
         let stats = enc.encode(f).unwrap();
-        assert_eq!((stats.index, stats.kind), (i as u64, FrameKind::Intra));
+        let kind = if video.temporal.is_some() && !video.is_intra(i as u64) {
+            FrameKind::Inter
+        } else {
+            FrameKind::Intra
+        };
+        assert_eq!((stats.index, stats.kind), (i as u64, kind));
     }
     enc.finish().unwrap()
 }
@@ -117,28 +155,102 @@ fn seeking_gives_the_frames_of_a_decode_from_the_start() {
 
 #[test]
 fn frames_decode_identically_with_one_and_two_threads() {
-    let model = tiny();
     let (frames, info) = clip();
-    let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                let bytes = encode_clip(&model, &frames, info, 70.0);
-                let decoded = decode_all(&model, &bytes);
-                (bytes, decoded)
-            })
-    };
-    assert_eq!(run(1), run(2));
+    for (model, info) in [(tiny(), info), (shipped_temporal(), every(info, 0))] {
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let bytes = encode_clip(&model, &frames, info, 70.0);
+                    let decoded = decode_all(&model, &bytes);
+                    (bytes, decoded)
+                })
+        };
+        assert_eq!(run(1), run(2));
+    }
+}
+
+#[test]
+fn inter_frames_code_against_the_frame_before_and_decode_exactly() {
+    let (frames, info) = clip();
+    let model = shipped_temporal();
+    // Temporal networks leave the model's identity alone: its images still decode.
+    let base = Model::default_model(&Device::flex()).unwrap();
+    assert_eq!(model.fingerprint(), base.fingerprint());
+    assert!(model.temporal_fingerprint().is_some() && base.temporal_fingerprint().is_none());
+    let intra = encode_clip(&model, &frames, info, 60.0);
+    let inter = encode_clip(&model, &frames, every(info, 2), 60.0);
+    let file = lic_codec::container::LicFile::parse(&inter, &Limits::default()).unwrap();
+    let kinds: Vec<FrameKind> = file.frames.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FrameKind::Intra,
+            FrameKind::Inter,
+            FrameKind::Intra,
+            FrameKind::Inter
+        ]
+    );
+    let (a, b) = (decode_all(&model, &intra), decode_all(&model, &inter));
+    // Intra frames are coded alike in both clips; inter frames differently (other means
+    // and scales; the rANS streams would not end clean if the decoder's parameters differed
+    // from the encoder's by one table index).
+    let intra_file = lic_codec::container::LicFile::parse(&intra, &Limits::default()).unwrap();
+    for i in [0, 2] {
+        assert_eq!(file.frames[i], intra_file.frames[i]);
+        assert_eq!(a[i], b[i]);
+    }
+    for i in [1, 3] {
+        assert_ne!(file.frames[i].sections, intra_file.frames[i].sections);
+        assert_eq!((b[i].width(), b[i].height()), (96, 64));
+    }
+    // A model without the temporal networks cannot decode the inter clip, and says why;
+    // nor can it encode one.
+    assert!(matches!(
+        VideoDecoder::new(&base, inter.as_slice(), &Limits::default()),
+        Err(Error::Temporal { .. })
+    ));
+    assert!(matches!(
+        VideoEncoder::new(&base, Vec::new(), (96, 64), 60.0, every(info, 2)),
+        Err(Error::Temporal { .. })
+    ));
+    // Another temporal model (other weights) is refused as well.
+    let other = with_temporal(lic_models::default_model_bytes(), 8);
+    assert!(matches!(
+        VideoDecoder::new(&other, inter.as_slice(), &Limits::default()),
+        Err(Error::Temporal { .. })
+    ));
+}
+
+#[test]
+fn seeking_into_inter_frames_decodes_from_the_intra_frame_before() {
+    let (frames, info) = clip();
+    let model = shipped_temporal();
+    for period in [0, 2] {
+        let bytes = encode_clip(&model, &frames, every(info, period), 50.0);
+        let all = decode_all(&model, &bytes);
+        for start in 0..4 {
+            let mut dec = VideoDecoder::new(&model, bytes.as_slice(), &Limits::default()).unwrap();
+            dec.skip_to(start).unwrap();
+            let rest: Vec<Image> = dec.map(Result::unwrap).collect();
+            assert_eq!(rest, all[start as usize..], "period {period}, from {start}");
+        }
+    }
 }
 
 #[test]
 fn a_damaged_clip_delivers_every_frame_before_the_damage_and_names_it() {
-    let model = tiny();
     let (frames, info) = clip();
-    let bytes = encode_clip(&model, &frames[..3], info, 50.0);
-    let good = decode_all(&model, &bytes);
+    for (model, info) in [(tiny(), info), (shipped_temporal(), every(info, 0))] {
+        damaged_clip_is_reported(&model, &frames, info);
+    }
+}
+
+fn damaged_clip_is_reported(model: &Model, frames: &[Image], info: VideoInfo) {
+    let bytes = encode_clip(model, &frames[..3], info, 50.0);
+    let good = decode_all(model, &bytes);
     let header = lic_codec::container::FrameReader::new(bytes.as_slice(), &Limits::default())
         .unwrap()
         .header_bytes();
@@ -153,7 +265,7 @@ fn a_damaged_clip_delivers_every_frame_before_the_damage_and_names_it() {
         damaged.push(b);
     }
     for b in damaged {
-        let mut dec = VideoDecoder::new(&model, b.as_slice(), &Limits::default()).unwrap();
+        let mut dec = VideoDecoder::new(model, b.as_slice(), &Limits::default()).unwrap();
         let mut delivered = 0;
         let err = loop {
             match dec.next_frame() {
@@ -247,15 +359,42 @@ fn fuzz_regressions_stay_fixed() {
         files.sort();
         files.iter().map(|p| std::fs::read(p).unwrap()).collect()
     };
-    let model = tiny();
+    // The fuzz target's model: the tiny one with seeded temporal networks.
+    let model = tiny_with_temporal();
     for data in inputs("y4m") {
         lic_codec::internals::fuzzing::check_y4m(&data);
     }
     for data in inputs("video_decode") {
         lic_codec::internals::fuzzing::check_video_decode(&model, &data);
-        // The seed is a real clip: it decodes whole.
+        // The seeds are real clips: they decode whole.
         assert_eq!(decode_all(&model, &data).len(), 4);
     }
+}
+
+fn tiny_with_temporal() -> Model {
+    with_temporal(
+        &std::fs::read(assets().join("models/tiny-seed7.licm")).unwrap(),
+        7,
+    )
+}
+
+/// The inter-frame seed of the `video_decode` fuzz target is the test clip coded by the fuzz
+/// target's model with an intra frame first only, as this build writes it. `LIC_BLESS=1`
+/// rewrites it (after a format change).
+#[test]
+fn the_inter_fuzz_seed_is_current() {
+    let (frames, info) = clip();
+    let bytes = encode_clip(&tiny_with_temporal(), &frames, every(info, 0), 50.0);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions/video_decode/seed-tiny-inter-4f.lic");
+    if std::env::var_os("LIC_BLESS").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "LIC_BLESS=1 rewrites it"
+    );
 }
 
 proptest::proptest! {

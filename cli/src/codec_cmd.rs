@@ -132,6 +132,11 @@ pub struct EncodeArgs {
     /// Video: the input's sample range (default: the Y4M's XCOLORRANGE, else limited).
     #[arg(long, value_enum)]
     range: Option<RangeArg>,
+    /// Video: an intra frame every N frames, the others inter (0: only the first). Decoding
+    /// from frame i starts at the intra frame at or before it. Default: about 2 seconds of
+    /// frames with a model that has temporal networks, else 1 (every frame intra).
+    #[arg(long, value_name = "N")]
+    intra_period: Option<u32>,
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
@@ -238,6 +243,7 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
             &model,
             args.quality,
             (args.matrix, args.range),
+            args.intra_period,
         );
     }
     let mut input = Vec::new();

@@ -46,6 +46,8 @@ struct VideoSummary {
     matrix: String,
     range: String,
     intra_period: u32,
+    /// Fingerprint of the temporal networks the inter frames need; `None`: intra only.
+    temporal_model: Option<String>,
     end_bytes: u64,
 }
 
@@ -135,6 +137,7 @@ pub fn run(args: &InfoArgs) -> Result<()> {
             matrix: format!("{:?}", v.matrix).to_lowercase(),
             range: format!("{:?}", v.range).to_lowercase(),
             intra_period: v.intra_period,
+            temporal_model: v.temporal.map(|f| f.to_string()),
             end_bytes: file_bytes - header_bytes as u64 - frame_bytes,
         }),
         frames,
@@ -176,6 +179,13 @@ fn print_text(i: &Info) {
             v.matrix,
             v.range,
             v.intra_period
+        );
+        let inter = i.frames.iter().filter(|f| f.kind == "inter").count();
+        writeln!(
+            out(),
+            "frame kinds      {} intra, {inter} inter; temporal model {}",
+            i.frames.len() - inter,
+            v.temporal_model.as_deref().unwrap_or("none")
         );
         for (n, f) in i.frames.iter().enumerate() {
             writeln!(out(), "frame {n:<6} {:<6} {:>10} bytes", f.kind, f.bytes);

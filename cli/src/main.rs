@@ -6,6 +6,7 @@ mod eval_cmd;
 mod info;
 mod io;
 mod model_cmd;
+mod temporal_cmd;
 mod train_cmd;
 mod video_cmd;
 
@@ -36,6 +37,8 @@ enum Command {
     BdRate(bd_cmd::BdRateArgs),
     /// Train a model (rate + lambda * distortion over one lambda per quality level).
     Train(train_cmd::TrainArgs),
+    /// Train the temporal networks of video inter frames on a frozen model (from clips).
+    TrainTemporal(temporal_cmd::TemporalArgs),
     /// List the held-out source photos of training folders (or the training files).
     Split(train_cmd::SplitArgs),
     /// Turn a training run's checkpoint into a deployable model file.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::BdRate(args) => bd_cmd::run(&args),
         Command::Train(args) => train_cmd::run_train(&args),
         Command::Split(args) => train_cmd::run_split(&args),
+        Command::TrainTemporal(args) => temporal_cmd::run(&args),
         Command::Export(args) => train_cmd::run_export(&args),
         Command::Average(args) => train_cmd::run_average(&args),
     };

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use lic_codec::container::{Chroma, ColorMatrix, ColorRange, VideoInfo};
+use lic_codec::container::{Chroma, ColorMatrix, ColorRange, FrameKind, VideoInfo};
 use lic_codec::video::y4m::{Y4mHeader, Y4mReader, Y4mWriter};
 use lic_codec::video::yuv::YuvFrame;
 use lic_codec::{ImageFormat, Limits, Model, VideoDecoder, VideoEncoder};
@@ -48,11 +48,7 @@ fn colours(
         Some(MatrixArg::Bt601) => ColorMatrix::Bt601,
         Some(MatrixArg::Bt709) => ColorMatrix::Bt709,
         None => {
-            let m = if h.height >= 720 {
-                ColorMatrix::Bt709
-            } else {
-                ColorMatrix::Bt601
-            };
+            let m = h.assumed_matrix();
             eprintln!(
                 "lic: the Y4M input does not name its matrix; assuming {m:?} for {} lines \
                  (--matrix to choose)",
@@ -70,7 +66,7 @@ fn colours(
                 "lic: the Y4M input does not name its range; assuming limited (--range to \
                  choose)"
             );
-            ColorRange::Limited
+            h.range_or_assumed()
         }
     };
     (matrix, range)
@@ -84,24 +80,34 @@ pub fn encode_y4m(
     model: &Model,
     q: f32,
     (matrix, range): (Option<MatrixArg>, Option<RangeArg>),
+    intra_period: Option<u32>,
 ) -> Result<()> {
     let mut y4m = Y4mReader::new(input, &Limits::default()).context("cannot read the Y4M input")?;
     let h = y4m.header().clone();
     let (matrix, range) = colours(&h, matrix, range);
+    let intra_period = match intra_period {
+        Some(p) => p,
+        None if model.temporal_fingerprint().is_some() => default_intra_period(h.frame_rate),
+        None => 1,
+    };
     let info = VideoInfo {
         frame_rate: h.frame_rate,
         chroma: h.chroma,
         matrix,
         range,
-        // Every frame is intra in format version 3.
-        intra_period: 1,
+        intra_period,
+        // Set by the encoder from the model.
+        temporal: None,
     };
     let out = StreamOutput::create(output, force)?;
     let mut enc = VideoEncoder::new(model, out, (h.width, h.height), q, info)?;
     let t = Instant::now();
+    let mut inter = 0;
     while let Some(frame) = y4m.next_frame().context("cannot read the Y4M input")? {
-        enc.encode(&frame.to_image(matrix, range))
+        let stats = enc
+            .encode(&frame.to_image(matrix, range))
             .context("encoding failed")?;
+        inter += u64::from(stats.kind == FrameKind::Inter);
     }
     let frames = enc.frames();
     let bytes = enc.bytes();
@@ -109,14 +115,22 @@ pub fn encode_y4m(
     let secs = t.elapsed().as_secs_f64();
     let pixels = f64::from(h.width) * f64::from(h.height) * frames.max(1) as f64;
     eprintln!(
-        "{} x {}  {frames} frames at {:.3} fps  q {q}  {bytes} bytes  {:.4} bpp  {:.2} frames/s",
+        "{} x {}  {frames} frames ({} intra, {inter} inter, intra period {intra_period}) at \
+         {:.3} fps  q {q}  {bytes} bytes  {:.4} bpp  {:.2} frames/s",
         h.width,
         h.height,
+        frames - inter,
         f64::from(h.frame_rate.0) / f64::from(h.frame_rate.1),
         8.0 * bytes as f64 / pixels,
         frames as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+/// The default intra period: the whole number of frames closest to two seconds (at least 1).
+fn default_intra_period((num, den): (u32, u32)) -> u32 {
+    let frames = (2.0 * f64::from(num) / f64::from(den.max(1))).round();
+    frames.clamp(1.0, f64::from(u32::MAX)) as u32
 }
 
 /// Parses `--frames`: `A..B` (B excluded), `A..=B`, `A..`, `..B` or one index `A`.

@@ -13,7 +13,7 @@ use lic_entropy::{
 };
 
 use crate::error::{Error, Result};
-use crate::int::{IntMap, PassParams};
+use crate::int::{IntMap, PassParams, TemporalContext};
 use crate::latent::{LatentCoder, LatentTimings, code_latent, symbol_of};
 use crate::picture::Image;
 use crate::runtime::Model;
@@ -143,6 +143,17 @@ pub fn encode_timed(model: &Model, image: &Image, q: f32) -> Result<(Vec<u8>, Ti
 
 /// The analysis of `image` at quality `q` and the coding of its latents: every encode.
 fn encode_picture(model: &Model, image: &Image, q: f32) -> Result<(Quality, CodedFrame)> {
+    encode_picture_after(model, image, q, None)
+}
+
+/// [`encode_picture`] of a video frame: an inter frame where `previous` (the decoded latent
+/// of the frame before) is given, else an intra frame.
+fn encode_picture_after(
+    model: &Model,
+    image: &Image,
+    q: f32,
+    previous: Option<&IntMap>,
+) -> Result<(Quality, CodedFrame)> {
     let quality = Quality::new(q)?;
     let t = Instant::now();
     let latents = analyse(model, image, quality)?;
@@ -150,7 +161,23 @@ fn encode_picture(model: &Model, image: &Image, q: f32) -> Result<(Quality, Code
         transforms: t.elapsed(),
         ..Timings::default()
     };
-    Ok((quality, code_frame(model, image, &latents, timings)?))
+    Ok((
+        quality,
+        code_frame(model, image, &latents, timings, previous)?,
+    ))
+}
+
+/// A video frame: intra where `previous` is `None`, else inter, conditioned on `previous`,
+/// the decoded latent of the frame before; with the frame's own decoded latent, which the
+/// next frame is conditioned on.
+pub(crate) fn encode_video_frame(
+    model: &Model,
+    image: &Image,
+    q: f32,
+    previous: Option<&IntMap>,
+) -> Result<(Frame, IntMap)> {
+    let coded = encode_picture_after(model, image, q, previous)?.1;
+    Ok((coded.frame, coded.latent))
 }
 
 /// The one frame of a picture: what a `.lic` file holds after its [`picture_header`]. Video
@@ -245,7 +272,7 @@ pub fn encode_latents(
     quality: Quality,
     latents: &Latents,
 ) -> Result<Vec<u8>> {
-    let coded = code_frame(model, image, latents, Timings::default())?;
+    let coded = code_frame(model, image, latents, Timings::default(), None)?;
     file_bytes(model, image, quality, coded.frame)
 }
 
@@ -256,12 +283,14 @@ struct CodedFrame {
     timings: Timings,
 }
 
-/// Entropy-codes `latents` of `image` into a frame.
+/// Entropy-codes `latents` of `image` into a frame: an intra frame, or with `previous` (the
+/// decoded latent of the frame before) an inter frame.
 fn code_frame(
     model: &Model,
     image: &Image,
     latents: &Latents,
     mut timings: Timings,
+    previous: Option<&IntMap>,
 ) -> Result<CodedFrame> {
     let ([m, h, w], [zc, zh, zw]) = (latents.y_dims, latents.z_dims);
     let (y, z) = (&latents.y, &latents.z);
@@ -297,6 +326,7 @@ fn code_frame(
     timings.rans += t.elapsed();
     let t = Instant::now();
     let psi = model.entropy.hyper(&z_symbols)?;
+    let temporal = temporal_context(model, previous, [m, h, w])?;
     timings.entropy_params += t.elapsed();
 
     let mut coder = Encoder {
@@ -306,7 +336,7 @@ fn code_frame(
         sections: Vec::new(),
     };
     let mut lt = LatentTimings::default();
-    let latent = code_latent(&model.entropy, &psi, &mut coder, &mut lt)?;
+    let latent = code_latent(&model.entropy, &psi, temporal.as_ref(), &mut coder, &mut lt)?;
     timings.entropy_params += lt.entropy_params;
     timings.rans += lt.coding;
 
@@ -320,12 +350,44 @@ fn code_frame(
     }));
     Ok(CodedFrame {
         frame: Frame {
-            kind: FrameKind::Intra,
+            kind: if previous.is_some() {
+                FrameKind::Inter
+            } else {
+                FrameKind::Intra
+            },
             sections,
         },
         latent,
         timings,
     })
+}
+
+/// The context of an inter frame from `previous`, the decoded latent of the frame before
+/// (which must have the latent's `shape`); `None` for an intra frame.
+fn temporal_context(
+    model: &Model,
+    previous: Option<&IntMap>,
+    shape: [usize; 3],
+) -> Result<Option<TemporalContext>> {
+    let Some(previous) = previous else {
+        return Ok(None);
+    };
+    if previous.shape() != shape {
+        return Err(Error::Temporal {
+            problem: format!(
+                "the previous frame's latent is {:?}, this frame's {shape:?}",
+                previous.shape()
+            ),
+        });
+    }
+    model
+        .entropy
+        .temporal_context(previous)?
+        .map(Some)
+        .ok_or_else(|| Error::Temporal {
+            problem: "an inter frame needs a model with temporal networks, and this one has none"
+                .into(),
+        })
 }
 
 /// Table index of every `z` element: its channel.
@@ -429,6 +491,7 @@ pub fn decode_timed(model: &Model, bytes: &[u8], limits: &Limits) -> Result<(Ima
         single_frame(&file)?,
         limits,
         &mut timings,
+        None,
     )?;
     let t = Instant::now();
     let image = reconstruct(model, &y_hat, &file.header)?;
@@ -448,8 +511,32 @@ pub fn decode_frame(
     limits: &Limits,
 ) -> Result<Image> {
     header.require_model(&[model.fingerprint()])?;
-    let y_hat = decode_symbols(model, header, frame, limits, &mut Timings::default())?;
+    let y_hat = decode_symbols(model, header, frame, limits, &mut Timings::default(), None)?;
     reconstruct(model, &y_hat, header)
+}
+
+/// The decoded latent of a video frame: an inter frame needs `previous`, the decoded latent
+/// of the frame before (an intra frame ignores it).
+pub(crate) fn decode_video_latent(
+    model: &Model,
+    header: &Header,
+    frame: &Frame,
+    limits: &Limits,
+    previous: Option<&IntMap>,
+) -> Result<IntMap> {
+    decode_symbols(
+        model,
+        header,
+        frame,
+        limits,
+        &mut Timings::default(),
+        previous,
+    )
+}
+
+/// The picture of a decoded latent (a video frame's).
+pub(crate) fn reconstruct_frame(model: &Model, y_hat: &IntMap, header: &Header) -> Result<Image> {
+    reconstruct(model, y_hat, header)
 }
 
 /// The decoded latent `ŷ` in fixed point, without synthesis (see [`encode_with_latent`]).
@@ -464,6 +551,7 @@ pub fn decode_latent(model: &Model, bytes: &[u8], limits: &Limits) -> Result<Int
         single_frame(&file)?,
         limits,
         &mut Timings::default(),
+        None,
     )
 }
 
@@ -488,13 +576,15 @@ fn single_frame(file: &LicFile) -> Result<&Frame> {
     }
 }
 
-/// The entropy-decoded latent `ŷ` of `frame`.
+/// The entropy-decoded latent `ŷ` of `frame`; an inter frame is conditioned on `previous`,
+/// the decoded latent of the frame before.
 fn decode_symbols(
     model: &Model,
     header: &Header,
     frame: &Frame,
     limits: &Limits,
     timings: &mut Timings,
+    previous: Option<&IntMap>,
 ) -> Result<IntMap> {
     // A parsed header is valid; one handed to `decode_frame` may not be.
     if header.width == 0 || header.height == 0 || header.width.max(header.height) > MAX_SIDE {
@@ -506,12 +596,16 @@ fn decode_symbols(
     }
     limits.check_picture(header.width, header.height)?;
     limits.check_alloc(model.decode_memory(header.width, header.height))?;
-    if frame.kind != FrameKind::Intra {
-        return Err(Error::UnsupportedFrames {
-            frames: 1,
-            first_kind: format!("{:?}", frame.kind).to_lowercase(),
-        });
-    }
+    let previous = match (frame.kind, previous) {
+        (FrameKind::Intra, _) => None,
+        (FrameKind::Inter, Some(p)) => Some(p),
+        (kind, _) => {
+            return Err(Error::UnsupportedFrames {
+                frames: 1,
+                first_kind: format!("{kind:?}").to_lowercase(),
+            });
+        }
+    };
     let hyper: Vec<&[u8]> = frame.sections_of(SectionKind::HYPER).collect();
     let latent: Vec<&[u8]> = frame.sections_of(SectionKind::LATENT).collect();
     let groups = model.entropy.group_count();
@@ -538,13 +632,15 @@ fn decode_symbols(
     timings.rans += t.elapsed();
     let t = Instant::now();
     let psi = model.entropy.hyper(&z_symbols)?;
+    let m = model.architecture().latent_channels;
+    let temporal = temporal_context(model, previous, [m, h, w])?;
     timings.entropy_params += t.elapsed();
     let mut coder = Decoder {
         sections: latent,
         stream: None,
     };
     let mut lt = LatentTimings::default();
-    let y_hat = code_latent(&model.entropy, &psi, &mut coder, &mut lt)?;
+    let y_hat = code_latent(&model.entropy, &psi, temporal.as_ref(), &mut coder, &mut lt)?;
     timings.entropy_params += lt.entropy_params;
     timings.rans += lt.coding;
     Ok(y_hat)

@@ -49,6 +49,13 @@ pub enum Error {
         /// Kind of the first frame (`intra`, or its kind byte).
         first_kind: String,
     },
+    /// A video's inter frames and the temporal networks do not fit: a model without them, a
+    /// clip coded with other ones, an inter frame without the frame before it.
+    #[error("temporal model: {problem}")]
+    Temporal {
+        /// What does not fit, in words.
+        problem: String,
+    },
     /// The file's sections do not fit the model that decodes it.
     #[error(
         "the stream does not match the model: expected 1 hyper-latent and {expected_latent} \

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use lic_entropy::scale_index_log2;
 
 use crate::error::Result;
-use crate::int::{FRAC_BITS, IntEntropyModel, IntMap, PassParams, saturate};
+use crate::int::{FRAC_BITS, IntEntropyModel, IntMap, PassParams, TemporalContext, saturate};
 use crate::model::is_anchor;
 
 /// Largest symbol magnitude the encoder writes; the latent is clamped there (far beyond any
@@ -43,11 +43,13 @@ pub(crate) struct LatentTimings {
     pub coding: Duration,
 }
 
-/// Codes the whole latent of size `h x w` given the hyper features `psi`, returning the
-/// decoded latent `ŷ` in fixed point (`[M, h, w]`).
+/// Codes the whole latent of size `h x w` given the hyper features `psi` (and, for an inter
+/// frame, the context from the previous frame's latent), returning the decoded latent `ŷ` in
+/// fixed point (`[M, h, w]`).
 pub(crate) fn code_latent(
     entropy: &IntEntropyModel,
     psi: &IntMap,
+    temporal: Option<&TemporalContext>,
     coder: &mut dyn LatentCoder,
     timings: &mut LatentTimings,
 ) -> Result<IntMap> {
@@ -81,7 +83,7 @@ pub(crate) fn code_latent(
                     entropy.spatial_features(k, &anchors)
                 })
                 .transpose()?;
-            let params = entropy.params(k, psi, channel.as_ref(), spatial.as_ref())?;
+            let params = entropy.params(k, psi, channel.as_ref(), spatial.as_ref(), temporal)?;
             let mut pp = PassParams {
                 means: Vec::with_capacity(c * pos.len()),
                 indices: Vec::with_capacity(c * pos.len()),

@@ -23,6 +23,7 @@ const DECODE_FIXED_BYTES: u64 = 128 << 20;
 pub struct Model {
     info: ModelInfo,
     fingerprint: Fingerprint,
+    temporal_fingerprint: Option<Fingerprint>,
     parameters: usize,
     device: Device,
     pub(crate) analysis: Analysis,
@@ -89,6 +90,7 @@ impl Model {
             .sum();
         Ok(Self {
             fingerprint: file.fingerprint(),
+            temporal_fingerprint: entropy.has_temporal().then(|| file.full_fingerprint()),
             parameters,
             info,
             device: device.clone(),
@@ -113,6 +115,13 @@ impl Model {
     /// The fingerprint written into every `.lic` header this model encodes.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
+    }
+
+    /// The identity of the model's temporal networks (the whole file's fingerprint) that a
+    /// video's inter frames record; `None` for a model without them, which codes intra
+    /// frames only.
+    pub fn temporal_fingerprint(&self) -> Option<Fingerprint> {
+        self.temporal_fingerprint
     }
 
     /// Number of weights and biases (float and integer), without the prior's tables.

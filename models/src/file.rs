@@ -117,6 +117,10 @@ struct Entry {
     shape: Vec<usize>,
 }
 
+/// The name prefix of the temporal networks' tensors (video inter frames), which the
+/// fingerprint leaves out.
+pub const TEMPORAL_PREFIX: &str = "temporal.";
+
 /// A model: a JSON configuration and named tensors, in a fixed order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelFile {
@@ -307,12 +311,33 @@ impl ModelFile {
         Ok(file)
     }
 
-    /// The model's identity in `.lic` headers: the first 8 bytes of the SHA-256 of its file.
+    /// The model's identity in `.lic` headers: the first 8 bytes of the SHA-256 of its file
+    /// without its temporal networks (the tensors named [`TEMPORAL_PREFIX`]`…`). Adding
+    /// temporal networks to a model keeps the images and intra frames it wrote decodable.
     pub fn fingerprint(&self) -> Fingerprint {
+        if self.has_temporal() {
+            let mut base = self.clone();
+            base.tensors
+                .retain(|(n, _)| !n.starts_with(TEMPORAL_PREFIX));
+            return base.fingerprint();
+        }
+        self.full_fingerprint()
+    }
+
+    /// The identity of the whole file, temporal networks included: what a video's inter
+    /// frames need. Equal to [`Self::fingerprint`] for a model without temporal networks.
+    pub fn full_fingerprint(&self) -> Fingerprint {
         let digest = Sha256::digest(self.to_bytes());
         let mut f = [0u8; 8];
         f.copy_from_slice(&digest[..8]);
         Fingerprint(f)
+    }
+
+    /// Whether the file holds temporal networks (for video inter frames).
+    pub fn has_temporal(&self) -> bool {
+        self.tensors
+            .iter()
+            .any(|(n, _)| n.starts_with(TEMPORAL_PREFIX))
     }
 }
 
@@ -391,6 +416,24 @@ mod tests {
             b[i / 8] ^= 1 << (i % 8);
             assert!(ModelFile::from_bytes(&b).is_err(), "bit {i}");
         }
+    }
+
+    #[test]
+    fn temporal_networks_keep_the_fingerprint_and_change_the_full_one() {
+        let f = sample();
+        assert_eq!(f.fingerprint(), f.full_fingerprint());
+        let mut g = sample();
+        g.push(
+            "temporal.c1.weight",
+            Tensor::I32 {
+                shape: vec![1],
+                data: vec![7],
+            },
+        )
+        .unwrap();
+        assert!(g.has_temporal() && !f.has_temporal());
+        assert_eq!(g.fingerprint(), f.fingerprint());
+        assert_ne!(g.full_fingerprint(), f.full_fingerprint());
     }
 
     #[test]

@@ -24,5 +24,6 @@ mod file;
 
 pub use default::default_model_bytes;
 pub use file::{
-    Error, MAX_TENSOR_ELEMENTS, MAX_TENSORS, MODEL_MAGIC, MODEL_VERSION, ModelFile, Tensor,
+    Error, MAX_TENSOR_ELEMENTS, MAX_TENSORS, MODEL_MAGIC, MODEL_VERSION, ModelFile,
+    TEMPORAL_PREFIX, Tensor,
 };

@@ -34,6 +34,7 @@ mod export;
 pub mod model;
 mod refine;
 mod run;
+mod temporal;
 mod trainer;
 mod warm;
 
@@ -48,6 +49,10 @@ pub use export::{export, seeded_model};
 pub use model::FloatModel;
 pub use refine::{RdCost, RefineOptions, RefineReport, Refiner, encode_refined};
 pub use run::{Event, RunOptions, run};
+pub use temporal::{
+    Clip, DEFAULT_CROP, DEFAULT_WIDTH, HELD_OUT_CLIPS, InterGain, TemporalOptions, TemporalTrainer,
+    clip_files, is_held_out_clip,
+};
 pub use trainer::{
     CHECKPOINT_FILE, FloatEstimate, KEPT_CHECKPOINTS, LOG_FILE, LevelStats, MODEL_FILE, StepStats,
     TrainState, Trainer,

@@ -132,7 +132,8 @@ impl CheckpointInfo {
 
 /// Gives every parameter an id derived from its name (so an optimizer record saved by one
 /// process applies in another) and makes it require gradients.
-struct Trainable {
+#[derive(Default)]
+pub(crate) struct Trainable {
     path: Vec<String>,
 }
 
@@ -191,7 +192,7 @@ impl Trainer {
         model: FloatModel,
         device: &Device,
     ) -> Self {
-        let model = model.map(&mut Trainable { path: Vec::new() });
+        let model = model.map(&mut Trainable::default());
         Self {
             optim: Self::optimizer(&config),
             config,

@@ -5,7 +5,7 @@ use lic_entropy::{CdfTable, TableSet};
 use lic_models::ModelFile;
 
 use super::conv::{IntConv2d, IntConvTranspose2d};
-use super::quant::{LayerKind, QuantizedLayer, integer_layers};
+use super::quant::{LayerKind, QuantizedLayer, integer_layers, temporal_layers, temporal_width};
 use super::{FRAC_BITS, IntMap, saturate};
 use crate::error::{Error, Result};
 use crate::model::Architecture;
@@ -17,6 +17,27 @@ pub(crate) struct IntGroup {
     spatial: IntConv2d,
     agg: [IntConv2d; 3],
 }
+
+/// The temporal networks of inter frames: the context over the previous frame's decoded
+/// latent and each group's inter aggregation.
+#[derive(Clone, Debug)]
+struct IntTemporal {
+    c1: IntConv2d,
+    c2: IntConv2d,
+    agg: Vec<[IntConv2d; 3]>,
+}
+
+/// What an inter frame's parameters see besides an intra frame's: the temporal features
+/// `[2M, h, w]` and the previous frame's decoded latent `[M, h, w]` (saturated), both fixed
+/// point.
+#[derive(Clone, Debug)]
+pub(crate) struct TemporalContext {
+    features: IntMap,
+    previous: IntMap,
+}
+
+/// A gate's fixed-point one: gates are clamped to `0 ..= GATE_ONE` (0 ..= 1.0).
+const GATE_ONE: i32 = 1 << FRAC_BITS;
 
 /// Means and table indices for the elements of one checkerboard pass of one group, in
 /// coding order (channel-major, then raster order over the pass's positions).
@@ -37,6 +58,7 @@ pub struct IntEntropyModel {
     hs2: IntConvTranspose2d,
     hs3: IntConv2d,
     groups: Vec<IntGroup>,
+    temporal: Option<IntTemporal>,
     z_tables: TableSet,
 }
 
@@ -124,6 +146,19 @@ impl IntEntropyModel {
             _ => return Err(Error::invalid_model(Z_TABLES, "missing, or not i32")),
         };
         let z_tables = tables_from_i32(data, architecture.hyper_channels)?;
+        let temporal = temporal_width(file)
+            .map(|width| {
+                let mut layers = temporal_layers(architecture, width)
+                    .into_iter()
+                    .map(|spec| IntConv2d::new(&spec, QuantizedLayer::read(file, &spec)?));
+                let mut next = || layers.next().unwrap_or_else(|| Err(missing("temporal")));
+                let (c1, c2) = (next()?, next()?);
+                let agg = (0..groups.len())
+                    .map(|_| Ok([next()?, next()?, next()?]))
+                    .collect::<Result<_>>()?;
+                Ok::<_, Error>(IntTemporal { c1, c2, agg })
+            })
+            .transpose()?;
         let mut upconvs = upconvs.into_iter();
         Ok(Self {
             offsets: architecture.group_offsets(),
@@ -136,8 +171,30 @@ impl IntEntropyModel {
                 .ok_or_else(|| missing("hyper_synthesis.d2"))?,
             hs3,
             groups,
+            temporal,
             z_tables,
         })
+    }
+
+    /// Whether the model has temporal networks (codes inter frames).
+    pub fn has_temporal(&self) -> bool {
+        self.temporal.is_some()
+    }
+
+    /// The context of an inter frame from the previous frame's decoded latent `[M, h, w]`
+    /// (fixed point, saturated first): its temporal features `[2M, h, w]` (group `k` reads
+    /// its slice at `2o`) and the saturated latent. `None` for a model without temporal
+    /// networks.
+    pub(crate) fn temporal_context(&self, previous: &IntMap) -> Result<Option<TemporalContext>> {
+        let Some(t) = &self.temporal else {
+            return Ok(None);
+        };
+        let mut previous = previous.clone();
+        for v in &mut previous.data {
+            *v = saturate(*v);
+        }
+        let features = t.c2.forward(&t.c1.forward(&previous)?)?;
+        Ok(Some(TemporalContext { features, previous }))
     }
 
     /// The `z` prior: table `c` codes channel `c`.
@@ -184,12 +241,20 @@ impl IntEntropyModel {
 
     /// Means and log2-scales `[2C, h, w]` of group `k` from the hyper features, its channel
     /// features and its spatial features (`None` in the anchor pass, where they are zero).
-    pub fn params(
+    ///
+    /// An inter frame's group aggregates through its inter twin, the group's temporal
+    /// features appended to its inputs; that gives `C` means `μ_a`, `C` log2-scales and `C`
+    /// gates `g`, and each mean moves towards the previous frame's value `ŷ'` by its gate:
+    /// `μ = μ_a + ((clamp(g, 0, 1.0) · (ŷ' − μ_a) + 0.5) >> 8)` (fixed point, wrapping,
+    /// saturated). Where the picture stands still a gate near 1 predicts the latent from the
+    /// frame before directly; where it moves the gate closes.
+    pub(crate) fn params(
         &self,
         k: usize,
         psi: &IntMap,
         channel: Option<&IntMap>,
         spatial: Option<&IntMap>,
+        temporal: Option<&TemporalContext>,
     ) -> Result<IntMap> {
         let (o, c) = self.group_span(k);
         let psi_k = psi.channels(2 * o, 2 * c);
@@ -201,15 +266,43 @@ impl IntEntropyModel {
                 &zeros
             }
         };
+        let temporal_k = temporal.map(|t| t.features.channels(2 * o, 2 * c));
         let mut parts = vec![&psi_k];
         parts.extend(channel);
         parts.push(spatial);
-        let g = &self.groups[k];
+        parts.extend(temporal_k.as_ref());
+        let agg = match (temporal, &self.temporal) {
+            (None, _) => &self.groups[k].agg,
+            (Some(_), Some(t)) => &t.agg[k],
+            (Some(_), None) => {
+                return Err(Error::invalid_model(
+                    "temporal",
+                    "an inter frame needs temporal networks, and the model has none",
+                ));
+            }
+        };
         let input = IntMap::cat(&parts).ok_or_else(|| {
             Error::invalid_model(format!("groups.{k}"), "its inputs have different sizes")
         })?;
-        let x = g.agg[0].forward(&input)?;
-        let x = g.agg[1].forward(&x)?;
-        g.agg[2].forward(&x)
+        let x = agg[0].forward(&input)?;
+        let x = agg[1].forward(&x)?;
+        let out = agg[2].forward(&x)?;
+        let Some(t) = temporal else {
+            return Ok(out);
+        };
+        let mut params = out.channels(0, 2 * c);
+        for ch in 0..c {
+            let previous = t.previous.plane(o + ch);
+            let gates = out.plane(2 * c + ch);
+            for ((mean, &gate), &prev) in params.plane_mut(ch).iter_mut().zip(gates).zip(previous) {
+                let g = gate.clamp(0, GATE_ONE);
+                let step = g
+                    .wrapping_mul(prev.wrapping_sub(*mean))
+                    .wrapping_add(GATE_ONE / 2)
+                    >> FRAC_BITS;
+                *mean = saturate(mean.wrapping_add(step));
+            }
+        }
+        Ok(params)
     }
 }

@@ -21,9 +21,12 @@ mod conv;
 mod entropy;
 mod quant;
 
-pub(crate) use entropy::{IntEntropyModel, PassParams};
+pub(crate) use entropy::{IntEntropyModel, PassParams, TemporalContext};
 pub use entropy::{Z_TABLES, tables_from_i32, tables_to_i32};
-pub use quant::{IntLayerSpec, LayerKind, QuantizedLayer, dequantize, integer_layers, quantize};
+pub use quant::{
+    IntLayerSpec, LayerKind, QuantizedLayer, dequantize, integer_layers, quantize, temporal_layers,
+    temporal_width,
+};
 
 /// Fractional bits of every activation, mean and log2-scale.
 pub const FRAC_BITS: u32 = 8;

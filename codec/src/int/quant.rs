@@ -159,6 +159,59 @@ pub fn integer_layers(architecture: &Architecture) -> Vec<IntLayerSpec> {
     v
 }
 
+/// The temporal networks of a model of `architecture` whose temporal context is `width`
+/// channels wide, in file order (all named [`lic_models::TEMPORAL_PREFIX`]`…`):
+///
+/// - `temporal.c1`, `temporal.c2`: 3x3 convolutions `M -> width -> 2M` (LeakyReLU between)
+///   over the previous frame's decoded latent, giving each group `2C` features (its slice at
+///   `2o`, as the hyper features);
+/// - per group `k`, `temporal.groups.k.agg1..3`: the aggregation of inter frames, as the
+///   group's own (`integer_layers`) with the group's temporal features as its last `2C`
+///   inputs and `C` gates as its last outputs (`IntEntropyModel::params`).
+pub fn temporal_layers(architecture: &Architecture, width: usize) -> Vec<IntLayerSpec> {
+    use LayerKind::Conv;
+    let m = architecture.latent_channels;
+    let mut v = vec![
+        IntLayerSpec::new("temporal.c1".into(), [width, m, 3, 3], Conv, true),
+        IntLayerSpec::new("temporal.c2".into(), [2 * m, width, 3, 3], Conv, false),
+    ];
+    for (k, (&o, &c)) in architecture
+        .group_offsets()
+        .iter()
+        .zip(&architecture.groups)
+        .enumerate()
+    {
+        let g = format!("temporal.groups.{k}");
+        let inputs = if o == 0 { 6 * c } else { 8 * c };
+        v.push(IntLayerSpec::new(
+            format!("{g}.agg1"),
+            [4 * c, inputs, 1, 1],
+            Conv,
+            true,
+        ));
+        v.push(IntLayerSpec::new(
+            format!("{g}.agg2"),
+            [3 * c, 4 * c, 1, 1],
+            Conv,
+            true,
+        ));
+        v.push(IntLayerSpec::new(
+            format!("{g}.agg3"),
+            [3 * c, 3 * c, 1, 1],
+            Conv,
+            false,
+        ));
+    }
+    v
+}
+
+/// The width of a model file's temporal context (`temporal.c1`'s output channels), `None`
+/// for a model without temporal networks.
+pub fn temporal_width(file: &ModelFile) -> Option<usize> {
+    file.get("temporal.c1.weight")
+        .and_then(|t| t.shape().first().copied())
+}
+
 /// A quantised layer's integers: weights (float layout), per-output-channel biases and shifts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuantizedLayer {

@@ -1,19 +1,25 @@
 //! Video: clips coded frame by frame into one `.lic` stream (docs/FORMAT.md, version 3), read
 //! and written as they arrive, so that memory stays bounded by a frame whatever the length.
 //!
-//! Every frame is an intra frame today (the image codec, frame by frame); the video block
-//! records the frame rate, the source's sampling and colours, and the intra period at which
-//! a decoder may start. [`y4m`] reads and writes YUV4MPEG2, [`yuv`] converts Y'CbCr frames
-//! to and from the RGB the networks code.
+//! Frames at the intra period's positions are intra frames (the image codec). The others are
+//! inter frames: their latent is coded with an entropy model that also sees the previous
+//! frame's *decoded* latent through the model's temporal networks (integer, like every network
+//! that chooses a probability table), so encoder and decoder condition on the same values and
+//! nothing drifts. The transforms are the image model's: an inter frame costs fewer bits for
+//! the same picture. The video block records the frame rate, the source's sampling and
+//! colours, the intra period at which a decoder may start, and the temporal networks' identity.
+//! [`y4m`] reads and writes YUV4MPEG2, [`yuv`] converts Y'CbCr frames to and from the RGB the
+//! networks code.
 
 pub mod y4m;
 pub mod yuv;
 
 use std::io::{Read, Write};
 
-use lic_entropy::{FrameKind, FrameReader, FrameWriter, Header, Limits, VideoInfo};
+use lic_entropy::{Frame, FrameKind, FrameReader, FrameWriter, Header, Limits, VideoInfo};
 
-use crate::codec::{decode_frame, encode_frame, picture_header};
+use crate::codec::{decode_video_latent, encode_video_frame, picture_header, reconstruct_frame};
+use crate::int::IntMap;
 use crate::{Error, Image, Model, Result};
 
 /// What one coded frame cost.
@@ -34,14 +40,18 @@ pub struct VideoEncoder<'m, W: Write> {
     quality: f32,
     header: Header,
     writer: FrameWriter<W>,
+    /// The decoded latent of the last frame, which the next inter frame is conditioned on.
+    previous: Option<IntMap>,
 }
 
 impl<'m, W: Write> VideoEncoder<'m, W> {
-    /// Starts a clip of `width x height` RGB frames at quality `q`; writes the header.
+    /// Starts a clip of `width x height` RGB frames at quality `q`; writes the header. Frames
+    /// between the intra period's are inter frames; `info.temporal` is set from the model.
     ///
     /// # Errors
-    /// [`Error::QualityOutOfRange`], [`Error::ImageSize`], [`Error::Format`] for a video block
-    /// the format cannot hold or a failed write.
+    /// [`Error::QualityOutOfRange`], [`Error::ImageSize`], [`Error::Temporal`] for an intra
+    /// period other than 1 with a model without temporal networks, [`Error::Format`] for a
+    /// video block the format cannot hold or a failed write.
     pub fn new(
         model: &'m Model,
         out: W,
@@ -61,13 +71,27 @@ impl<'m, W: Write> VideoEncoder<'m, W> {
             });
         }
         (header.width, header.height) = (width, height);
-        header.video = Some(info);
+        let temporal = match (info.intra_period, model.temporal_fingerprint()) {
+            (1, _) => None,
+            (_, Some(f)) => Some(f),
+            (period, None) => {
+                return Err(Error::Temporal {
+                    problem: format!(
+                        "intra period {period} needs inter frames, and model {} has no temporal \
+                         networks: use an intra period of 1 (every frame intra)",
+                        model.info().name
+                    ),
+                });
+            }
+        };
+        header.video = Some(VideoInfo { temporal, ..info });
         let writer = FrameWriter::new(out, &header)?;
         Ok(Self {
             model,
             quality: q,
             header,
             writer,
+            previous: None,
         })
     }
 
@@ -90,8 +114,13 @@ impl<'m, W: Write> VideoEncoder<'m, W> {
                 expected: format!("{}x{} {:?}", h.width, h.height, h.color),
             });
         }
-        let frame = encode_frame(self.model, image, self.quality)?;
+        let index = u64::from(self.writer.frames_written());
+        let video = self.header.video.as_ref();
+        let inter = video.is_some_and(|v| v.temporal.is_some() && !v.is_intra(index));
+        let previous = if inter { self.previous.as_ref() } else { None };
+        let (frame, latent) = encode_video_frame(self.model, image, self.quality, previous)?;
         let bytes = self.writer.write_frame(&frame)?;
+        self.previous = video.and_then(|v| v.temporal).map(|_| latent);
         Ok(FrameStats {
             index: u64::from(self.writer.frames_written() - 1),
             kind: frame.kind,
@@ -124,20 +153,39 @@ pub struct VideoDecoder<'m, R: Read> {
     model: &'m Model,
     reader: FrameReader<R>,
     limits: Limits,
+    /// The decoded latent of the frame before the next one, where it was decoded and the
+    /// clip has inter frames.
+    previous: Option<IntMap>,
 }
 
 impl<'m, R: Read> VideoDecoder<'m, R> {
-    /// Reads the header and checks that `model` wrote the stream.
+    /// Reads the header and checks that `model` wrote the stream, temporal networks included.
     ///
     /// # Errors
-    /// [`Error::Format`]: a malformed header, another model, limits.
+    /// [`Error::Format`]: a malformed header, another model, limits; [`Error::Temporal`]: a
+    /// clip whose inter frames need temporal networks that `model` does not have.
     pub fn new(model: &'m Model, input: R, limits: &Limits) -> Result<Self> {
         let reader = FrameReader::new(input, limits)?;
         reader.header().require_model(&[model.fingerprint()])?;
+        if let Some(needed) = reader.header().video.and_then(|v| v.temporal)
+            && model.temporal_fingerprint() != Some(needed)
+        {
+            return Err(Error::Temporal {
+                problem: format!(
+                    "the clip's inter frames were coded with temporal networks {needed}; model \
+                     {} has {}",
+                    model.info().name,
+                    model
+                        .temporal_fingerprint()
+                        .map_or_else(|| "none".to_owned(), |f| format!("{f}"))
+                ),
+            });
+        }
         Ok(Self {
             model,
             reader,
             limits: *limits,
+            previous: None,
         })
     }
 
@@ -165,28 +213,56 @@ impl<'m, R: Read> VideoDecoder<'m, R> {
         let Some(frame) = frame else {
             return Ok(None);
         };
-        decode_frame(self.model, self.reader.header(), &frame, &self.limits)
+        let latent = self.decode_latent(index, &frame)?;
+        reconstruct_frame(self.model, &latent, self.reader.header())
             .map(Some)
             .map_err(|e| Error::frame(index, e))
     }
 
-    /// Reads past the frames before `index` without decoding them, so that the next
-    /// [`VideoDecoder::next_frame`] returns frame `index` (or `None` if the clip is shorter).
-    /// Every frame of a version-3 stream is intra, so no earlier frame is needed to decode
-    /// it; the frames skipped are still verified (CRC, sections).
+    /// The decoded latent of frame `index`, kept as the next frame's `previous` where the
+    /// clip has inter frames.
+    fn decode_latent(&mut self, index: u64, frame: &Frame) -> Result<IntMap> {
+        let previous = self.previous.take();
+        if frame.kind == FrameKind::Inter && previous.is_none() {
+            return Err(Error::frame(
+                index,
+                Error::Temporal {
+                    problem: "an inter frame needs the frame before it, which was not decoded"
+                        .into(),
+                },
+            ));
+        }
+        let header = self.reader.header();
+        let latent =
+            decode_video_latent(self.model, header, frame, &self.limits, previous.as_ref())
+                .map_err(|e| Error::frame(index, e))?;
+        if header.video.is_some_and(|v| v.temporal.is_some()) {
+            self.previous = Some(latent.clone());
+        }
+        Ok(latent)
+    }
+
+    /// Reads past the frames before `index`, so that the next [`VideoDecoder::next_frame`]
+    /// returns frame `index` (or `None` if the clip is shorter). The frames before the intra
+    /// frame at or before `index` are only verified (CRC, sections); from that intra frame on
+    /// their latents are decoded (no synthesis), since each inter frame needs the one before.
     ///
     /// # Errors
-    /// As [`VideoDecoder::next_frame`], for the frames skipped.
+    /// As [`VideoDecoder::next_frame`], for the frames read.
     pub fn skip_to(&mut self, index: u64) -> Result<()> {
+        let start = match self.reader.header().video {
+            Some(v) if v.temporal.is_some() => v.intra_before(index),
+            _ => index,
+        };
         while self.frames_read() < index {
             let at = self.frames_read();
-            if self
-                .reader
-                .next_frame()
-                .map_err(|e| Error::frame(at, e))?
-                .is_none()
-            {
+            let Some(frame) = self.reader.next_frame().map_err(|e| Error::frame(at, e))? else {
                 break;
+            };
+            if at >= start {
+                self.decode_latent(at, &frame)?;
+            } else {
+                self.previous = None;
             }
         }
         Ok(())

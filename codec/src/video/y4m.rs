@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, Read, Write};
 
-use lic_entropy::{Chroma, ColorRange, Limits};
+use lic_entropy::{Chroma, ColorMatrix, ColorRange, Limits};
 
 use super::yuv::YuvFrame;
 use crate::{Error, Result};
@@ -158,6 +158,21 @@ impl Y4mHeader {
             "YUV4MPEG2 W{} H{} F{}:{} Ip A1:1 C{c}{range}\n",
             self.width, self.height, self.frame_rate.0, self.frame_rate.1
         )
+    }
+
+    /// The Y'CbCr matrix lic assumes for a stream that does not name one (Y4M has no field
+    /// for it): BT.709 from 720 lines up (high definition), BT.601 below.
+    pub fn assumed_matrix(&self) -> ColorMatrix {
+        if self.height >= 720 {
+            ColorMatrix::Bt709
+        } else {
+            ColorMatrix::Bt601
+        }
+    }
+
+    /// The range the header names (`XCOLORRANGE`), else limited, video's usual range.
+    pub fn range_or_assumed(&self) -> ColorRange {
+        self.range.unwrap_or(ColorRange::Limited)
     }
 
     /// Bytes of one frame's planes.

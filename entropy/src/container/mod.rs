@@ -33,9 +33,10 @@ use crate::{Error, Limits, Result};
 /// transfers that strip the 8th bit; "LIC" names the format.
 pub const MAGIC: [u8; 4] = [0x89, b'L', b'I', b'C'];
 /// The format version this build writes.
-pub const FORMAT_VERSION: u8 = 3;
-/// The oldest format version this build reads (version 2 is version 3 without video: its
-/// still images decode to the same symbols).
+pub const FORMAT_VERSION: u8 = 4;
+/// The oldest format version this build reads (version 2 is version 3 without video, version
+/// 3 is version 4 without inter frames: their images and intra frames decode to the same
+/// symbols).
 pub const OLDEST_READABLE_VERSION: u8 = 2;
 /// The frame-kind byte of the end marker that closes a video.
 const END_CODE: u8 = 2;
@@ -149,30 +150,54 @@ impl Header {
     }
 }
 
-/// How a frame is coded. Only intra frames exist today; inter frames will get new codes.
+/// How a frame is coded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FrameKind {
     /// Coded on its own (every image, every video key frame).
     Intra,
+    /// Coded with an entropy model that also sees the previous frame's decoded latent: a
+    /// decoder needs that frame first. Only in a video whose block names its temporal
+    /// networks, never at a position the intra period makes intra.
+    Inter,
 }
 
 impl FrameKind {
     fn code(self) -> u8 {
         match self {
             Self::Intra => 0,
+            Self::Inter => 1,
         }
     }
 
     fn from_code(code: u8) -> Result<Self> {
         match code {
             0 => Ok(Self::Intra),
+            1 => Ok(Self::Inter),
             _ => Err(Error::InvalidField {
                 field: "frame_kind",
                 value: u64::from(code),
-                expected: "0 (intra)",
+                expected: "0 (intra) or 1 (inter)",
             }),
         }
+    }
+}
+
+/// Frame `index` (0-based) of a stream with `header` may be of `kind`: an inter frame needs
+/// a video whose block names its temporal networks, and a position that is not an intra
+/// frame's. Both parsers apply it, so a file that breaks it is refused as malformed.
+fn check_frame_kind(header: &Header, index: usize, kind: FrameKind) -> Result<()> {
+    if kind == FrameKind::Intra {
+        return Ok(());
+    }
+    match header.video {
+        Some(v) if v.temporal.is_some() && !v.is_intra(index as u64) => Ok(()),
+        _ => Err(Error::InvalidField {
+            field: "frame_kind",
+            value: u64::from(kind.code()),
+            expected: "an intra frame (0): inter frames need a video that names its temporal \
+                       networks, at a frame the intra period does not make intra",
+        }),
     }
 }
 
@@ -323,6 +348,7 @@ impl LicFile {
             match read_item(&mut r, &header)? {
                 Item::Frame(frame, frame_layout) => {
                     check_frame_count(&header, declared, frames.len() + 1, limits)?;
+                    check_frame_kind(&header, frames.len(), frame.kind)?;
                     frames.push(frame);
                     layout.frames.push(frame_layout);
                 }
@@ -500,7 +526,7 @@ fn read_header(r: &mut Reader<'_>, limits: &Limits) -> Result<(Header, u32)> {
     let video = if video_bytes.is_empty() {
         None
     } else {
-        Some(VideoInfo::parse(video_bytes)?)
+        Some(VideoInfo::parse(video_bytes, version)?)
     };
     let header = Header {
         fingerprint,

@@ -9,8 +9,9 @@ use std::io::{Read, Write};
 
 use super::reader::Reader;
 use super::{
-    END_CODE, Frame, Header, Item, MAGIC, check_end, check_frame_count, check_magic_and_version,
-    encode_end, encode_frame, encode_header, read_header, read_item, varint,
+    END_CODE, Frame, Header, Item, MAGIC, check_end, check_frame_count, check_frame_kind,
+    check_magic_and_version, encode_end, encode_frame, encode_header, read_header, read_item,
+    varint,
 };
 use crate::{Error, Limits, Result};
 
@@ -196,6 +197,7 @@ impl<R: Read> FrameReader<R> {
                     self.read as usize + 1,
                     &self.limits,
                 )?;
+                check_frame_kind(&self.header, self.read as usize, frame.kind)?;
                 self.read += 1;
                 Ok(Some(frame))
             }
@@ -280,6 +282,7 @@ impl<R: Read> Iterator for FrameReader<R> {
 #[derive(Debug)]
 pub struct FrameWriter<W: Write> {
     w: W,
+    header: Header,
     video: bool,
     written: u32,
     bytes: u64,
@@ -296,6 +299,7 @@ impl<W: Write> FrameWriter<W> {
         w.write_all(&bytes).map_err(io_error)?;
         Ok(Self {
             w,
+            header: header.clone(),
             video,
             written: 0,
             bytes: bytes.len() as u64,
@@ -305,7 +309,8 @@ impl<W: Write> FrameWriter<W> {
     /// Appends one frame; returns its size in bytes.
     ///
     /// # Errors
-    /// A second frame of an image, a section over 4 GiB, [`Error::Io`].
+    /// A second frame of an image, an inter frame where the header allows none (see
+    /// [`FrameKind::Inter`](crate::FrameKind::Inter)), a section over 4 GiB, [`Error::Io`].
     pub fn write_frame(&mut self, frame: &Frame) -> Result<usize> {
         if !self.video && self.written == 1 {
             return Err(Error::InvalidField {
@@ -314,6 +319,7 @@ impl<W: Write> FrameWriter<W> {
                 expected: "1 for a still image",
             });
         }
+        check_frame_kind(&self.header, self.written as usize, frame.kind)?;
         let mut out = Vec::with_capacity(frame.sections.iter().map(|s| s.data.len() + 6).sum());
         encode_frame(frame, &mut out)?;
         self.w.write_all(&out).map_err(io_error)?;
@@ -378,6 +384,7 @@ mod tests {
                 matrix: ColorMatrix::Bt601,
                 range: ColorRange::Limited,
                 intra_period: 2,
+                temporal: None,
             }),
         }
     }
@@ -404,6 +411,57 @@ mod tests {
             w.write_frame(&frame(i)).unwrap();
         }
         w.finish().unwrap()
+    }
+
+    #[test]
+    fn inter_frames_need_temporal_networks_and_a_position_between_intra_frames() {
+        let mut h = header(true);
+        let inter = |i| Frame {
+            kind: FrameKind::Inter,
+            ..frame(i)
+        };
+        // Without temporal networks in the video block: no inter frame, written or read.
+        let mut w = FrameWriter::new(Vec::new(), &h).unwrap();
+        w.write_frame(&frame(0)).unwrap();
+        assert!(w.write_frame(&inter(1)).is_err());
+        h.video.as_mut().unwrap().temporal = Some(Fingerprint([5; 8]));
+        // Intra period 2: frames 1 and 3 may be inter, 0 and 2 may not.
+        let mut w = FrameWriter::new(Vec::new(), &h).unwrap();
+        for f in [frame(0), inter(1), frame(2), inter(3)] {
+            w.write_frame(&f).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        let file = LicFile::parse(&bytes, &Limits::default()).unwrap();
+        let kinds: Vec<FrameKind> = file.frames.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [0, 1, 0, 1].map(|k| [FrameKind::Intra, FrameKind::Inter][k])
+        );
+        let streamed: Vec<Frame> = FrameReader::new(bytes.as_slice(), &Limits::default())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(streamed, file.frames);
+        let mut w = FrameWriter::new(Vec::new(), &h).unwrap();
+        w.write_frame(&frame(0)).unwrap();
+        w.write_frame(&inter(1)).unwrap();
+        assert!(w.write_frame(&inter(2)).is_err(), "frame 2 is intra");
+        // The same rule on reading: frame 2 of the file turned into an inter frame (its CRC
+        // recomputed) is refused by both parsers, after frames 0 and 1.
+        let mut bad = bytes.clone();
+        let (_, layout) = LicFile::parse_with_layout(&bytes, &Limits::default()).unwrap();
+        let frame_len =
+            |(framing, sizes): &(usize, Vec<usize>)| framing + sizes.iter().sum::<usize>();
+        let start =
+            layout.header_bytes + frame_len(&layout.frames[0]) + frame_len(&layout.frames[1]);
+        let end = start + frame_len(&layout.frames[2]);
+        bad[start] = 1;
+        let crc = crc32fast::hash(&bad[start..end - 4]);
+        bad[end - 4..end].copy_from_slice(&crc.to_le_bytes());
+        assert!(LicFile::parse(&bad, &Limits::default()).is_err());
+        let mut r = FrameReader::new(bad.as_slice(), &Limits::default()).unwrap();
+        assert!(r.next_frame().is_ok() && r.next_frame().is_ok());
+        assert!(r.next_frame().is_err());
     }
 
     #[test]

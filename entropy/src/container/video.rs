@@ -2,7 +2,7 @@
 //! period. Layout in docs/FORMAT.md ("Video block").
 
 use super::reader::Reader;
-use super::varint;
+use super::{Fingerprint, varint};
 use crate::{Error, Result};
 
 /// How the source's pixels were sampled, so that the decoder writes the clip back as it came.
@@ -54,6 +54,11 @@ pub struct VideoInfo {
     /// An intra frame every this many frames (1: every frame); the first frame is always
     /// intra. 0: only the first.
     pub intra_period: u32,
+    /// The temporal networks that the clip's inter frames are coded with (the fingerprint
+    /// of the whole model file, temporal tensors included); `None` for a clip of intra
+    /// frames only, where any lic model with the header's fingerprint decodes it. Written
+    /// from format version 4 on.
+    pub temporal: Option<Fingerprint>,
 }
 
 impl Chroma {
@@ -155,20 +160,23 @@ impl VideoInfo {
         Ok(())
     }
 
+    /// The block as this build writes it (format version 4).
     pub(crate) fn encode(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16);
+        let mut out = Vec::with_capacity(24);
         varint::write_u32(&mut out, self.frame_rate.0);
         varint::write_u32(&mut out, self.frame_rate.1);
         out.push(self.chroma.code());
         out.push(self.matrix.code());
         out.push(self.range.code());
         varint::write_u32(&mut out, self.intra_period);
+        out.extend_from_slice(&self.temporal.unwrap_or_default().0);
         out
     }
 
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self> {
+    /// Reads the block of a file of format `version` (3: no temporal fingerprint).
+    pub(crate) fn parse(bytes: &[u8], version: u8) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        let info = Self {
+        let mut info = Self {
             frame_rate: (
                 varint::read_u32(&mut r, "frame rate numerator")?,
                 varint::read_u32(&mut r, "frame rate denominator")?,
@@ -177,7 +185,12 @@ impl VideoInfo {
             matrix: ColorMatrix::from_code(r.u8("matrix")?)?,
             range: ColorRange::from_code(r.u8("range")?)?,
             intra_period: varint::read_u32(&mut r, "intra period")?,
+            temporal: None,
         };
+        if version >= 4 {
+            let f = Fingerprint(r.array("temporal fingerprint")?);
+            info.temporal = (f != Fingerprint::default()).then_some(f);
+        }
         if !r.is_empty() {
             return Err(Error::InvalidField {
                 field: "video_length",
@@ -202,23 +215,37 @@ mod tests {
             matrix: ColorMatrix::Bt709,
             range: ColorRange::Limited,
             intra_period: 32,
+            temporal: Some(Fingerprint([9, 8, 7, 6, 5, 4, 3, 2])),
         };
         let b = v.encode();
-        assert_eq!(VideoInfo::parse(&b).unwrap(), v);
+        assert_eq!(VideoInfo::parse(&b, 4).unwrap(), v);
+        // Version 3 had no temporal fingerprint: its block is the first fields alone.
+        let v3 = &b[..b.len() - 8];
+        let intra_only = VideoInfo {
+            temporal: None,
+            ..v
+        };
+        assert_eq!(VideoInfo::parse(v3, 3).unwrap(), intra_only);
+        assert!(VideoInfo::parse(v3, 4).is_err() && VideoInfo::parse(&b, 3).is_err());
+        // All zeros: no temporal networks.
+        assert_eq!(
+            VideoInfo::parse(&intra_only.encode(), 4).unwrap(),
+            intra_only
+        );
         assert!((v.fps() - 29.97).abs() < 0.01);
-        for (at, bad) in [(b.len() - 4, 4u8), (b.len() - 3, 2), (b.len() - 2, 2)] {
+        for (at, bad) in [(b.len() - 12, 4u8), (b.len() - 11, 2), (b.len() - 10, 2)] {
             let mut c = b.clone();
             c[at] = bad;
-            assert!(VideoInfo::parse(&c).is_err(), "byte {at} = {bad}");
+            assert!(VideoInfo::parse(&c, 4).is_err(), "byte {at} = {bad}");
         }
         let mut long = b.clone();
         long.push(0);
-        assert!(VideoInfo::parse(&long).is_err());
+        assert!(VideoInfo::parse(&long, 4).is_err());
         let zero = VideoInfo {
             frame_rate: (0, 1),
             ..v
         };
-        assert!(VideoInfo::parse(&zero.encode()).is_err());
+        assert!(VideoInfo::parse(&zero.encode(), 4).is_err());
     }
 
     #[test]
@@ -229,6 +256,7 @@ mod tests {
             matrix: ColorMatrix::Bt601,
             range: ColorRange::Full,
             intra_period: p,
+            temporal: None,
         };
         assert!((0..10).all(|i| v(1).is_intra(i)));
         assert_eq!(

@@ -8,6 +8,7 @@ mod gains;
 mod hyper_synthesis;
 mod prior;
 mod rd;
+mod temporal;
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -19,6 +20,7 @@ pub use gains::Gains;
 pub use hyper_synthesis::HyperSynthesis;
 pub use prior::{FactorizedPrior, PRIOR_SCALE_RANGE, channel_table};
 pub use rd::{CodedLatents, GAIN_FLOOR, LATENT_LOG2_SCALE_RANGE, Quantization, RdOutput};
+pub use temporal::{TemporalGroup, TemporalModel};
 
 /// All of lic's networks in float: the codec's transforms and the float twins of its integer
 /// entropy networks, as training optimises them.

@@ -16,7 +16,7 @@ use std::f32::consts::{LN_2, SQRT_2};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{FloatModel, SplitMix64, anchor_mask};
+use super::{FloatModel, SplitMix64, TemporalModel, anchor_mask};
 use crate::model::PRIOR_SCALE_RANGE;
 
 /// `log2(sigma)` range of the latent's Gaussian tables (0.125 ..= 256, lic-entropy).
@@ -153,6 +153,31 @@ impl FloatModel {
         z: Tensor<4>,
         quant: Quantization<'_>,
     ) -> CodedLatents {
+        self.coded_latents(y, z, quant, None)
+    }
+
+    /// [`Self::latent_rates`] of an inter frame: every group's parameters also see the
+    /// temporal features of `previous`, the decoded latent of the frame before (`[B, M, h, w]`,
+    /// before the inverse gain), through `temporal`.
+    pub fn inter_latent_rates(
+        &self,
+        y: Tensor<4>,
+        z: Tensor<4>,
+        quant: Quantization<'_>,
+        temporal: &TemporalModel,
+        previous: Tensor<4>,
+    ) -> CodedLatents {
+        let features = temporal.features(previous.clone());
+        self.coded_latents(y, z, quant, Some((temporal, features, previous)))
+    }
+
+    fn coded_latents(
+        &self,
+        y: Tensor<4>,
+        z: Tensor<4>,
+        quant: Quantization<'_>,
+        temporal: Option<(&TemporalModel, Tensor<4>, Tensor<4>)>,
+    ) -> CodedLatents {
         let device = y.device();
         let [b, m, h, w] = y.dims();
         let [_, zc, _, _] = z.dims();
@@ -191,20 +216,32 @@ impl FloatModel {
         let mut y_hat: Vec<Tensor<4>> = Vec::with_capacity(self.groups.len());
         let mut y_bits = Tensor::<1>::zeros([1], &device);
         let mut offset = 0;
-        for group in &self.groups {
+        for (k, group) in self.groups.iter().enumerate() {
             let c = group.spatial.weight.dims()[1];
             let y_k = y.clone().narrow(1, offset, c);
             let psi_k = psi.clone().narrow(1, 2 * offset, 2 * c);
             let previous = (offset > 0).then(|| Tensor::cat(y_hat.clone(), 1));
             let channel = group.channel_features(previous);
+            // An inter frame's groups aggregate through their inter twins, temporal features
+            // appended.
+            let params = |psi_k, channel, spatial| match &temporal {
+                None => group.params(psi_k, channel, spatial),
+                Some((t, features, previous)) => t.groups[k].params(
+                    psi_k,
+                    channel,
+                    spatial,
+                    features.clone().narrow(1, 2 * offset, 2 * c),
+                    previous.clone().narrow(1, offset, c),
+                ),
+            };
             // Anchor pass: no spatial context.
             let zeros = Tensor::zeros([b, 2 * c, h, w], &device);
-            let p0 = group.params(psi_k.clone(), channel.clone(), zeros);
+            let p0 = params(psi_k.clone(), channel.clone(), zeros);
             let mean0 = p0.clone().narrow(1, 0, c);
             let anchor_hat = (ste_round(y_k.clone() - mean0.clone()) + mean0) * anchors.clone();
             // Non-anchor pass: spatial context over the decoded anchors.
             let spatial = group.spatial_features(anchor_hat);
-            let p1 = group.params(psi_k, channel, spatial);
+            let p1 = params(psi_k, channel, spatial);
             let params = p0 * anchors.clone() + p1 * others.clone();
             let mean = params.clone().narrow(1, 0, c);
             let log2_scale = params.narrow(1, c, c).clamp(lo, hi);
