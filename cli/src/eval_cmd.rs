@@ -12,6 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::container::LicFile;
 use lic_codec::{Image, Limits, Model, encode};
 use lic_eval::bdrate::Curve;
+use lic_eval::video::{
+    ClipRow, VideoCodecKind, bd_by_clip, code_clip, collect_clips, default_intra_period, is_y4m,
+    video_curve,
+};
 use lic_eval::{
     Coded, External, ExternalCodec, LicCodec, Measured, Role, bd_table, collect_images,
     lic_curve_label, load_images, measure, plot, quality_table, results_json, trained_qualities,
@@ -37,6 +41,13 @@ pub enum Codec {
     Webp,
     /// AVIF through libavif's avifenc/avifdec (optional: Debian package `libavif-bin`).
     Avif,
+    /// Video: lic with every frame intra (the same model), what inter frames are measured
+    /// against.
+    LicIntra,
+    /// Video: x264 through the ffmpeg program (medium, zerolatency, P frames, CRF sweep).
+    X264,
+    /// Video: x265 through the ffmpeg program (medium, zerolatency, P frames, CRF sweep).
+    X265,
 }
 
 impl Codec {
@@ -47,6 +58,20 @@ impl Codec {
             Self::Jpeg => "jpeg",
             Self::Webp => "webp",
             Self::Avif => "avif",
+            Self::LicIntra => "lic-intra",
+            Self::X264 => "x264",
+            Self::X265 => "x265",
+        }
+    }
+
+    /// The video codec behind this choice, if it codes clips.
+    fn video(self) -> Option<VideoCodecKind> {
+        match self {
+            Self::Lic => Some(VideoCodecKind::Lic),
+            Self::LicIntra => Some(VideoCodecKind::LicIntra),
+            Self::X264 => Some(VideoCodecKind::X264),
+            Self::X265 => Some(VideoCodecKind::X265),
+            _ => None,
         }
     }
 
@@ -56,14 +81,15 @@ impl Codec {
             Self::Jpeg => Some(External::Jpeg),
             Self::Webp => Some(External::Webp),
             Self::Avif => Some(External::Avif),
-            Self::Lic | Self::LicFloat => None,
+            _ => None,
         }
     }
 }
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Folders of images (PNG, ...) and/or image files.
+    /// Folders of images (PNG, ...) and/or image files; or Y4M clips and/or folders of them
+    /// (video: lic with inter frames against lic-intra, x264, x265).
     #[arg(required = true, value_name = "DIR_OR_FILES")]
     inputs: Vec<PathBuf>,
     /// lic qualities (0..=100, comma-separated); default: the model's trained levels.
@@ -93,11 +119,18 @@ pub struct EvalArgs {
         default_value = "58,52,46,40,34,28,22,16,10"
     )]
     avif_quantizer: Vec<u8>,
+    /// Video: x264 / x265 CRFs (0..=51, lower is better; comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "17,22,27,32,37,42")]
+    crf: Vec<u8>,
+    /// Video: lic's intra period (the GOP of x264 / x265 too); default: about 2 seconds of
+    /// frames.
+    #[arg(long, value_name = "N")]
+    intra_period: Option<u32>,
     /// Training run whose checkpoint `--codec lic-float` evaluates.
     #[arg(long, value_name = "RUN_DIR")]
     checkpoint: Option<PathBuf>,
-    /// Codecs to measure.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "lic,jpeg")]
+    /// Codecs to measure (default: lic,jpeg for images, lic,lic-intra for clips).
+    #[arg(long, value_enum, value_delimiter = ',')]
     codec: Vec<Codec>,
     /// Published VTM-9.1 curve to compare with: auto picks it from the inputs' names (kodak,
     /// clic, tecnick), or none.
@@ -266,22 +299,39 @@ fn json_path(base: &Path, codec: &str, several: bool) -> PathBuf {
 }
 
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let several = args.codec.len() > 1;
-    check_outputs(args, several)?;
+    let clips = args
+        .inputs
+        .iter()
+        .all(|p| is_y4m(p) || (p.is_dir() && collect_clips(std::slice::from_ref(p)).is_ok()));
+    if clips {
+        return run_video(args);
+    }
+    let chosen = if args.codec.is_empty() {
+        vec![Codec::Lic, Codec::Jpeg]
+    } else {
+        args.codec.clone()
+    };
+    if let Some(c) = chosen
+        .iter()
+        .find(|c| matches!(c, Codec::LicIntra | Codec::X264 | Codec::X265))
+    {
+        bail!("--codec {} measures Y4M clips, not images", c.name());
+    }
+    let several = chosen.len() > 1;
+    check_outputs(args, &chosen, several)?;
     let extra: Vec<Curve> = args
         .anchor
         .iter()
         .map(|p| Curve::from_file(p))
         .collect::<lic_eval::Result<_>>()?;
-    let externals = args
-        .codec
+    let externals = chosen
         .iter()
         .filter_map(|&c| c.external().map(|e| (c, e)))
         .map(|(c, e)| ExternalCodec::new(e, external_qualities(args, c)))
         .collect::<lic_eval::Result<Vec<_>>>()?;
     let images = load_images(&collect_images(&args.inputs)?)?;
 
-    let model = if args.codec.contains(&Codec::Lic) {
+    let model = if chosen.contains(&Codec::Lic) {
         Some(args.model.load()?)
     } else {
         None
@@ -291,7 +341,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         None => None,
     };
     let refine = encoder.as_ref().and_then(Encoder::options);
-    let float = match args.codec.contains(&Codec::LicFloat) {
+    let float = match chosen.contains(&Codec::LicFloat) {
         true => Some(float_lic(args, model.as_ref())?),
         false => None,
     };
@@ -314,7 +364,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     // The codecs in the order asked for.
     let mut codecs: Vec<&dyn lic_eval::Codec> = Vec::new();
     let mut externals = externals.iter();
-    for c in &args.codec {
+    for c in &chosen {
         match c {
             Codec::Lic => codecs.extend(lic.as_deref()),
             Codec::LicFloat => codecs.extend(float.as_ref().map(|f| f as &dyn lic_eval::Codec)),
@@ -335,11 +385,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
 
 /// Refuses outputs that exist (without `--force`) and a plot of another format, before any
 /// work.
-fn check_outputs(args: &EvalArgs, several: bool) -> Result<()> {
+fn check_outputs(args: &EvalArgs, codecs: &[Codec], several: bool) -> Result<()> {
     let outputs = args
         .json
         .iter()
-        .flat_map(|j| args.codec.iter().map(|&c| json_path(j, c.name(), several)))
+        .flat_map(|j| codecs.iter().map(|&c| json_path(j, c.name(), several)))
         .chain(args.csv.clone())
         .chain(args.plot.clone());
     for o in outputs {
@@ -356,7 +406,7 @@ fn external_qualities(args: &EvalArgs, codec: Codec) -> &[u8] {
         Codec::Jpeg => &args.jpeg_quality,
         Codec::Webp => &args.webp_quality,
         Codec::Avif => &args.avif_quantizer,
-        Codec::Lic | Codec::LicFloat => &[],
+        _ => &[],
     }
 }
 
@@ -510,6 +560,213 @@ fn report(
             .chain(extra.iter().cloned())
             .collect();
         write_output(p, &plot::render(&shown, p)?, args.force)?;
+    }
+    Ok(())
+}
+
+/// `lic eval` on Y4M clips: every codec at each of its qualities on every clip, the
+/// per-quality means, and BD-rates of lic clip by clip against the others (PSNR-YUV 6:1:1).
+fn run_video(args: &EvalArgs) -> Result<()> {
+    let codecs = if args.codec.is_empty() {
+        vec![Codec::Lic, Codec::LicIntra]
+    } else {
+        args.codec.clone()
+    };
+    let kinds = codecs
+        .iter()
+        .map(|c| {
+            c.video()
+                .with_context(|| format!("--codec {} measures images, not clips", c.name()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if args.refine.options().is_some() {
+        bail!("--refine applies to images; clips are coded plainly");
+    }
+    let several = codecs.len() > 1;
+    check_outputs(args, &codecs, several)?;
+    for k in &kinds {
+        k.available()?;
+    }
+    let model = args.model.load()?;
+    let clips = collect_clips(&args.inputs)?
+        .iter()
+        .map(|p| lic_eval::video::Clip::load(p))
+        .collect::<lic_eval::Result<Vec<_>>>()?;
+    let lic_qualities: Vec<f64> = match &args.quality {
+        Some(q) => q.iter().map(|&q| f64::from(q)).collect(),
+        None => VideoCodecKind::Lic.default_qualities(),
+    };
+    lic_eval::check_lic_qualities(&lic_qualities.iter().map(|&q| q as f32).collect::<Vec<_>>())?;
+    let crfs: Vec<f64> = args.crf.iter().map(|&c| f64::from(c)).collect();
+    if let Some(c) = args.crf.iter().find(|&&c| c > 51) {
+        bail!("--crf {c} is outside 0..=51");
+    }
+    let jobs: usize = kinds
+        .iter()
+        .map(|k| match k {
+            VideoCodecKind::X264 | VideoCodecKind::X265 => crfs.len(),
+            _ => lic_qualities.len(),
+        })
+        .sum::<usize>()
+        * clips.len();
+    let bar = ProgressBar::new(jobs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} clip codings, {elapsed} ({eta} left)")
+            .context("progress bar template")?,
+    );
+    let mut rows: Vec<ClipRow> = Vec::new();
+    for &kind in &kinds {
+        let qualities = match kind {
+            VideoCodecKind::X264 | VideoCodecKind::X265 => &crfs,
+            _ => &lic_qualities,
+        };
+        for clip in &clips {
+            let period = args
+                .intra_period
+                .unwrap_or_else(|| default_intra_period(clip.header.frame_rate));
+            for &q in qualities {
+                rows.push(
+                    code_clip(&model, kind, clip, q, period)
+                        .with_context(|| format!("{} on {} at {q}", kind.id(), clip.name))?,
+                );
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let description = |kind: VideoCodecKind| {
+        match kind {
+        VideoCodecKind::Lic => format!(
+            "lic {} ({}), intra period {}",
+            model.info().name,
+            model.fingerprint(),
+            args.intra_period
+                .map_or_else(|| "2 s".to_owned(), |p| p.to_string())
+        ),
+        VideoCodecKind::LicIntra => format!("lic {} ({}), every frame intra", model.info().name, model.fingerprint()),
+        VideoCodecKind::X264 => "x264 through ffmpeg: -preset medium -tune zerolatency, no B frames, GOP = lic's intra period, CRF sweep".into(),
+        VideoCodecKind::X265 => "x265 through ffmpeg: -preset medium -tune zerolatency, no B frames, GOP = lic's intra period, CRF sweep".into(),
+    }
+    };
+    let curves: Vec<(VideoCodecKind, Curve)> = kinds
+        .iter()
+        .map(|&k| {
+            let r: Vec<ClipRow> = rows.iter().filter(|r| r.codec == k.id()).cloned().collect();
+            (k, video_curve(&r, k.id(), &description(k)))
+        })
+        .collect();
+    let mut text = String::new();
+    for (k, c) in &curves {
+        text.push_str(&format!(
+            "{} ({} clips)\n  quality      bpp  PSNR-YUV  PSNR-Y  PSNR-RGB  MS-SSIM  enc fps  dec fps\n",
+            k.id(),
+            clips.len()
+        ));
+        let s = |key: &str| c.series(key).unwrap_or_default();
+        let (q, b, yuv, y, rgb, enc, dec) = (
+            s("quality"),
+            s("bpp"),
+            s("psnr-yuv"),
+            s("psnr-y"),
+            s("psnr-rgb"),
+            s("encoding_fps"),
+            s("decoding_fps"),
+        );
+        let ms = s("ms-ssim-rgb");
+        for i in 0..q.len() {
+            text.push_str(&format!(
+                "  {:>7} {:>8.4} {:>9.2} {:>7.2} {:>9.2} {:>8} {:>8.2} {:>8.2}\n",
+                q[i],
+                b[i],
+                yuv[i],
+                y[i],
+                rgb[i],
+                ms.get(i).map_or_else(|| "-".into(), |m| format!("{m:.4}")),
+                enc[i],
+                dec[i]
+            ));
+        }
+    }
+    let mut bd = serde_json::Map::new();
+    if kinds.contains(&VideoCodecKind::Lic) {
+        for anchor in kinds.iter().filter(|&&k| k != VideoCodecKind::Lic) {
+            let (per, mean) = bd_by_clip(&rows, anchor.id(), "lic", "psnr-yuv");
+            text.push_str(&format!(
+                "BD-rate of lic against {} (PSNR-YUV, clip by clip):\n",
+                anchor.id()
+            ));
+            for (clip, v) in &per {
+                text.push_str(&format!(
+                    "  {clip:<40} {}\n",
+                    v.map_or_else(|| "no overlap".into(), |v| format!("{v:+.2} %"))
+                ));
+            }
+            text.push_str(&format!(
+                "  {:<40} {}\n",
+                "mean",
+                mean.map_or_else(|| "-".into(), |v| format!("{v:+.2} %"))
+            ));
+            bd.insert(
+                anchor.id().to_owned(),
+                json!({
+                    "metric": "psnr-yuv",
+                    "per_clip": per.iter().map(|(c, v)| json!({"clip": c, "bd_rate": v})).collect::<Vec<_>>(),
+                    "mean": mean,
+                }),
+            );
+        }
+    }
+    write!(out(), "{text}");
+    let environment = json!({
+        "lic_commit": git_commit(),
+        "clips": clips.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        "hardware": args.model.backend().hardware(),
+    });
+    if let Some(base) = &args.json {
+        for (k, c) in &curves {
+            let v = json!({
+                "name": c.name,
+                "description": c.description,
+                "results": c.results,
+                "rows": rows.iter().filter(|r| r.codec == k.id()).collect::<Vec<_>>(),
+                "bd_rate_of_lic": if *k == VideoCodecKind::Lic { Value::Object(bd.clone()) } else { Value::Null },
+                "environment": environment,
+            });
+            write_output(
+                &json_path(base, k.id(), several),
+                serde_json::to_string_pretty(&v)?.as_bytes(),
+                args.force,
+            )?;
+        }
+    }
+    if let Some(p) = &args.csv {
+        let mut csv = String::from(
+            "clip,codec,quality,frames,bytes,bpp,psnr_y,psnr_u,psnr_v,psnr_yuv,psnr_rgb,ms_ssim_rgb,encode_fps,decode_fps\n",
+        );
+        for r in &rows {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                r.clip,
+                r.codec,
+                r.quality,
+                r.frames,
+                r.bytes,
+                r.bpp,
+                r.psnr_y,
+                r.psnr_u,
+                r.psnr_v,
+                r.psnr_yuv,
+                r.psnr_rgb,
+                r.ms_ssim_rgb.map_or_else(String::new, |m| m.to_string()),
+                r.encode_fps,
+                r.decode_fps
+            ));
+        }
+        write_output(p, csv.as_bytes(), args.force)?;
+    }
+    if let Some(p) = &args.plot {
+        let all: Vec<Curve> = curves.into_iter().map(|(_, c)| c).collect();
+        write_output(p, &plot::render(&all, p)?, args.force)?;
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn inverse_gains_at(model: &Model, q: f32) -> Vec<f32> {
 
 /// A copy of `file` with seeded temporal networks `width` channels wide, for tests and fuzz
 /// targets that need inter frames without a trained temporal model. Integers only, drawn
-/// from `seed`: the same file on every machine. The context convolutions get weights in
+/// from `seed`: the same file on every machine. The context and change convolutions get weights in
 /// ±64 at shift 8 (±0.25) and biases in ±1.0 (features differ from zero even where the
 /// latent is zero); each group's inter aggregation is its intra one with weights up to half
 /// its largest on the temporal inputs, and gates about 0.5, so inter frames code about as
@@ -65,7 +65,7 @@ pub fn with_test_temporal(
     for spec in temporal_layers(&architecture, width) {
         let cout = spec.out_channels();
         let intra_name = spec.name.trim_start_matches(TEMPORAL_PREFIX);
-        let layer = if spec.name.starts_with("temporal.c") {
+        let layer = if spec.name.starts_with("temporal.c") || spec.name.ends_with(".change") {
             QuantizedLayer {
                 weight: (0..spec.weights()).map(|_| draw(64)).collect(),
                 // ±1.0: the features differ from zero even where the latent is zero.

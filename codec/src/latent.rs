@@ -70,20 +70,30 @@ pub(crate) fn code_latent(
         timings.entropy_params += t.elapsed();
         for (pass, pos) in positions.iter().enumerate() {
             let t = Instant::now();
-            let spatial = (pass == 1)
-                .then(|| {
-                    let mut anchors = IntMap::zeros(c, h, w);
-                    for ch in 0..c {
-                        let src = latent.plane(o + ch);
-                        let dst = anchors.plane_mut(ch);
-                        for &i in &positions[0] {
-                            dst[i] = saturate(src[i]);
-                        }
+            // The group's decoded anchors (non-anchors zero), in the second pass.
+            let anchors = (pass == 1).then(|| {
+                let mut anchors = IntMap::zeros(c, h, w);
+                for ch in 0..c {
+                    let src = latent.plane(o + ch);
+                    let dst = anchors.plane_mut(ch);
+                    for &i in &positions[0] {
+                        dst[i] = saturate(src[i]);
                     }
-                    entropy.spatial_features(k, &anchors)
+                }
+                anchors
+            });
+            let spatial = anchors
+                .as_ref()
+                .map(|a| entropy.spatial_features(k, a))
+                .transpose()?;
+            let change = temporal
+                .map(|ctx| {
+                    let own = anchors.as_ref().map(|a| (a, positions[0].as_slice()));
+                    entropy.change_features(k, &latent, own, ctx)
                 })
                 .transpose()?;
-            let params = entropy.params(k, psi, channel.as_ref(), spatial.as_ref(), temporal)?;
+            let inter = temporal.zip(change.as_ref());
+            let params = entropy.params(k, psi, channel.as_ref(), spatial.as_ref(), inter)?;
             let mut pp = PassParams {
                 means: Vec::with_capacity(c * pos.len()),
                 indices: Vec::with_capacity(c * pos.len()),

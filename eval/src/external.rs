@@ -277,14 +277,14 @@ fn ppm(image: &Image) -> Vec<u8> {
     out
 }
 
-fn tool(program: &str, reason: String) -> Error {
+pub(crate) fn tool(program: &str, reason: String) -> Error {
     Error::Tool {
         program: program.to_owned(),
         reason,
     }
 }
 
-fn path(p: &Path) -> Result<&str> {
+pub(crate) fn path(p: &Path) -> Result<&str> {
     p.to_str().ok_or_else(|| {
         tool(
             "lic",
@@ -301,7 +301,7 @@ fn write(p: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-fn read(p: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read(p: &Path) -> Result<Vec<u8>> {
     std::fs::read(p).map_err(|source| Error::Io {
         action: "reading",
         path: p.to_owned(),
@@ -310,7 +310,7 @@ fn read(p: &Path) -> Result<Vec<u8>> {
 }
 
 /// Runs `program`, failing with its stderr if it fails.
-fn run(program: &str, args: &[&str]) -> Result<()> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<()> {
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -358,10 +358,10 @@ fn pipe(program: &str, args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// A private temporary folder for programs that only read and write files, removed on drop.
-struct Scratch(tempfile::TempDir);
+pub(crate) struct Scratch(tempfile::TempDir);
 
 impl Scratch {
-    fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         tempfile::Builder::new()
             .prefix("lic-eval-")
             .tempdir()
@@ -373,7 +373,7 @@ impl Scratch {
             })
     }
 
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.0.path().join(name)
     }
 }

@@ -3,8 +3,8 @@
 //! Measuring lic against other codecs: distortion metrics ([`metrics`]), rate-distortion
 //! curves and BD-rate ([`bdrate`]), the evaluation engine behind `lic eval` ([`measure`] over
 //! [`Codec`]s, with lic itself as [`LicCodec`]), the anchors measured live through their
-//! reference programs ([`External`]: libjpeg-turbo, libwebp, libavif) and RD plots
-//! ([`plot`]).
+//! reference programs ([`External`]: libjpeg-turbo, libwebp, libavif), RD plots
+//! ([`plot`]), and video clips against lic's intra frames and x264 / x265 ([`video`]).
 //!
 //! ```no_run
 //! use lic_codec::{Device, Model};
@@ -24,6 +24,7 @@ mod error;
 mod external;
 pub mod metrics;
 pub mod plot;
+pub mod video;
 
 pub use engine::{
     Codec, Coded, LicCodec, Measured, Reference, Role, Row, bd_table, check_lic_qualities,

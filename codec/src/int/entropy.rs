@@ -24,7 +24,14 @@ pub(crate) struct IntGroup {
 struct IntTemporal {
     c1: IntConv2d,
     c2: IntConv2d,
-    agg: Vec<[IntConv2d; 3]>,
+    groups: Vec<IntTemporalGroup>,
+}
+
+/// One group's inter networks: its change context and its inter aggregation.
+#[derive(Clone, Debug)]
+struct IntTemporalGroup {
+    change: IntConv2d,
+    agg: [IntConv2d; 3],
 }
 
 /// What an inter frame's parameters see besides an intra frame's: the temporal features
@@ -153,10 +160,15 @@ impl IntEntropyModel {
                     .map(|spec| IntConv2d::new(&spec, QuantizedLayer::read(file, &spec)?));
                 let mut next = || layers.next().unwrap_or_else(|| Err(missing("temporal")));
                 let (c1, c2) = (next()?, next()?);
-                let agg = (0..groups.len())
-                    .map(|_| Ok([next()?, next()?, next()?]))
+                let groups = (0..groups.len())
+                    .map(|_| {
+                        Ok(IntTemporalGroup {
+                            change: next()?,
+                            agg: [next()?, next()?, next()?],
+                        })
+                    })
                     .collect::<Result<_>>()?;
-                Ok::<_, Error>(IntTemporal { c1, c2, agg })
+                Ok::<_, Error>(IntTemporal { c1, c2, groups })
             })
             .transpose()?;
         let mut upconvs = upconvs.into_iter();
@@ -239,12 +251,47 @@ impl IntEntropyModel {
         self.groups[k].spatial.forward(anchors)
     }
 
+    /// The change features `[2C, h, w]` of group `k` in an inter frame: how much the latent
+    /// changed since the previous frame where it is decoded already. The input holds the
+    /// earlier groups' `sat(ŷ) − ŷ'` (`o` channels) and, in the second pass, the group's
+    /// anchors' `sat(ŷ) − ŷ'` (zero elsewhere, and zero in the first pass), each saturated.
+    pub(crate) fn change_features(
+        &self,
+        k: usize,
+        latent: &IntMap,
+        anchors: Option<(&IntMap, &[usize])>,
+        context: &TemporalContext,
+    ) -> Result<IntMap> {
+        let t = self.temporal.as_ref().ok_or_else(|| {
+            Error::invalid_model("temporal", "an inter frame needs temporal networks")
+        })?;
+        let (o, c) = self.group_span(k);
+        let (h, w) = (latent.h, latent.w);
+        let mut input = IntMap::zeros(o + c, h, w);
+        for ch in 0..o {
+            let (now, before) = (latent.plane(ch), context.previous.plane(ch));
+            for ((d, &a), &b) in input.plane_mut(ch).iter_mut().zip(now).zip(before) {
+                *d = saturate(saturate(a).wrapping_sub(b));
+            }
+        }
+        if let Some((own, positions)) = anchors {
+            for ch in 0..c {
+                let (now, before) = (own.plane(ch), context.previous.plane(o + ch));
+                let d = input.plane_mut(o + ch);
+                for &i in positions {
+                    d[i] = saturate(now[i].wrapping_sub(before[i]));
+                }
+            }
+        }
+        t.groups[k].change.forward(&input)
+    }
+
     /// Means and log2-scales `[2C, h, w]` of group `k` from the hyper features, its channel
     /// features and its spatial features (`None` in the anchor pass, where they are zero).
     ///
-    /// An inter frame's group aggregates through its inter twin, the group's temporal
-    /// features appended to its inputs; that gives `C` means `μ_a`, `C` log2-scales and `C`
-    /// gates `g`, and each mean moves towards the previous frame's value `ŷ'` by its gate:
+    /// An inter frame's group aggregates through its inter twin, the group's temporal and
+    /// change features (`temporal`: the frame's context and the pass's change features)
+    /// appended to its inputs; that gives `C` means `μ_a`, `C` log2-scales and `C` gates `g`, and each mean moves towards the previous frame's value `ŷ'` by its gate:
     /// `μ = μ_a + ((clamp(g, 0, 1.0) · (ŷ' − μ_a) + 0.5) >> 8)` (fixed point, wrapping,
     /// saturated). Where the picture stands still a gate near 1 predicts the latent from the
     /// frame before directly; where it moves the gate closes.
@@ -254,7 +301,7 @@ impl IntEntropyModel {
         psi: &IntMap,
         channel: Option<&IntMap>,
         spatial: Option<&IntMap>,
-        temporal: Option<&TemporalContext>,
+        temporal: Option<(&TemporalContext, &IntMap)>,
     ) -> Result<IntMap> {
         let (o, c) = self.group_span(k);
         let psi_k = psi.channels(2 * o, 2 * c);
@@ -266,14 +313,15 @@ impl IntEntropyModel {
                 &zeros
             }
         };
-        let temporal_k = temporal.map(|t| t.features.channels(2 * o, 2 * c));
+        let temporal_k = temporal.map(|(t, _)| t.features.channels(2 * o, 2 * c));
         let mut parts = vec![&psi_k];
         parts.extend(channel);
         parts.push(spatial);
         parts.extend(temporal_k.as_ref());
+        parts.extend(temporal.map(|(_, change)| change));
         let agg = match (temporal, &self.temporal) {
             (None, _) => &self.groups[k].agg,
-            (Some(_), Some(t)) => &t.agg[k],
+            (Some(_), Some(t)) => &t.groups[k].agg,
             (Some(_), None) => {
                 return Err(Error::invalid_model(
                     "temporal",
@@ -287,7 +335,7 @@ impl IntEntropyModel {
         let x = agg[0].forward(&input)?;
         let x = agg[1].forward(&x)?;
         let out = agg[2].forward(&x)?;
-        let Some(t) = temporal else {
+        let Some((t, _)) = temporal else {
             return Ok(out);
         };
         let mut params = out.channels(0, 2 * c);

@@ -165,9 +165,12 @@ pub fn integer_layers(architecture: &Architecture) -> Vec<IntLayerSpec> {
 /// - `temporal.c1`, `temporal.c2`: 3x3 convolutions `M -> width -> 2M` (LeakyReLU between)
 ///   over the previous frame's decoded latent, giving each group `2C` features (its slice at
 ///   `2o`, as the hyper features);
+/// - per group `k`, `temporal.groups.k.change`: a 3x3 convolution `o + C -> 2C` over how
+///   much the latent changed since the previous frame where it is decoded already (the
+///   earlier groups; in the second pass the group's anchors too);
 /// - per group `k`, `temporal.groups.k.agg1..3`: the aggregation of inter frames, as the
-///   group's own (`integer_layers`) with the group's temporal features as its last `2C`
-///   inputs and `C` gates as its last outputs (`IntEntropyModel::params`).
+///   group's own (`integer_layers`) with the group's temporal and change features as its
+///   last `4C` inputs and `C` gates as its last outputs (`IntEntropyModel::params`).
 pub fn temporal_layers(architecture: &Architecture, width: usize) -> Vec<IntLayerSpec> {
     use LayerKind::Conv;
     let m = architecture.latent_channels;
@@ -182,7 +185,13 @@ pub fn temporal_layers(architecture: &Architecture, width: usize) -> Vec<IntLaye
         .enumerate()
     {
         let g = format!("temporal.groups.{k}");
-        let inputs = if o == 0 { 6 * c } else { 8 * c };
+        v.push(IntLayerSpec::new(
+            format!("{g}.change"),
+            [2 * c, o + c, 3, 3],
+            Conv,
+            false,
+        ));
+        let inputs = if o == 0 { 8 * c } else { 10 * c };
         v.push(IntLayerSpec::new(
             format!("{g}.agg1"),
             [4 * c, inputs, 1, 1],

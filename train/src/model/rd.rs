@@ -220,28 +220,42 @@ impl FloatModel {
             let c = group.spatial.weight.dims()[1];
             let y_k = y.clone().narrow(1, offset, c);
             let psi_k = psi.clone().narrow(1, 2 * offset, 2 * c);
-            let previous = (offset > 0).then(|| Tensor::cat(y_hat.clone(), 1));
-            let channel = group.channel_features(previous);
-            // An inter frame's groups aggregate through their inter twins, temporal features
-            // appended.
-            let params = |psi_k, channel, spatial| match &temporal {
+            let earlier = (offset > 0).then(|| Tensor::cat(y_hat.clone(), 1));
+            let channel = group.channel_features(earlier.clone());
+            // An inter frame's groups aggregate through their inter twins, the temporal
+            // features and the change features (how much what is decoded already changed
+            // since the previous frame: the earlier groups, and in the second pass the
+            // group's anchors) appended.
+            let params = |psi_k, channel, spatial, own_change: Option<Tensor<4>>| match &temporal {
                 None => group.params(psi_k, channel, spatial),
-                Some((t, features, previous)) => t.groups[k].params(
-                    psi_k,
-                    channel,
-                    spatial,
-                    features.clone().narrow(1, 2 * offset, 2 * c),
-                    previous.clone().narrow(1, offset, c),
-                ),
+                Some((t, features, before)) => {
+                    let mut change = Vec::with_capacity(2);
+                    if let Some(e) = &earlier {
+                        change.push(e.clone() - before.clone().narrow(1, 0, offset));
+                    }
+                    change.push(own_change.unwrap_or_else(|| Tensor::zeros([b, c, h, w], &device)));
+                    let g = &t.groups[k];
+                    g.params(
+                        psi_k,
+                        channel,
+                        spatial,
+                        features.clone().narrow(1, 2 * offset, 2 * c),
+                        g.change.forward(Tensor::cat(change, 1)),
+                        before.clone().narrow(1, offset, c),
+                    )
+                }
             };
             // Anchor pass: no spatial context.
             let zeros = Tensor::zeros([b, 2 * c, h, w], &device);
-            let p0 = params(psi_k.clone(), channel.clone(), zeros);
+            let p0 = params(psi_k.clone(), channel.clone(), zeros, None);
             let mean0 = p0.clone().narrow(1, 0, c);
             let anchor_hat = (ste_round(y_k.clone() - mean0.clone()) + mean0) * anchors.clone();
+            let own_change = temporal.as_ref().map(|(_, _, before)| {
+                (anchor_hat.clone() - before.clone().narrow(1, offset, c)) * anchors.clone()
+            });
             // Non-anchor pass: spatial context over the decoded anchors.
             let spatial = group.spatial_features(anchor_hat);
-            let p1 = params(psi_k, channel, spatial);
+            let p1 = params(psi_k, channel, spatial, own_change);
             let params = p0 * anchors.clone() + p1 * others.clone();
             let mean = params.clone().narrow(1, 0, c);
             let log2_scale = params.narrow(1, c, c).clamp(lo, hi);

@@ -4,9 +4,11 @@
 //! The entropy model of an inter frame also sees the previous frame's decoded latent `ŷ(t−1)`
 //! (the spatiotemporal entropy model of "Spatiotemporal Entropy Model is All You Need for
 //! Learned Video Compression", with DCVC's conditional coding idea, and no motion vectors):
-//! two 3x3 convolutions `M -> width -> 2M` give every group `2C` temporal features, which join
-//! the hyper, channel and spatial features as the last inputs of the group's inter
-//! aggregation. That gives means, log2-scales and gates; each mean moves towards the
+//! two 3x3 convolutions `M -> width -> 2M` give every group `2C` temporal features, and a 3x3
+//! convolution per group gives `2C` change features from how much the latent decoded so far
+//! (earlier groups, then the group's anchors) changed since the previous frame, a cue for
+//! where the picture stands still; both join the hyper, channel and spatial features as the
+//! last inputs of the group's inter aggregation. That gives means, log2-scales and gates; each mean moves towards the
 //! previous frame's value by its gate (`μ = μ_a + clamp(g, 0, 1)·(ŷ' − μ_a)`), so where the
 //! picture stands still the previous latent is the prediction, without the aggregation having
 //! to learn an identity. The inter aggregation starts as a copy of the intra one with zero
@@ -28,10 +30,14 @@ use super::{FloatModel, SplitMix64};
 /// where the clamp would stop the gradient).
 pub const GATE_START: f32 = 0.02;
 
-/// The inter aggregation of one channel group: 1x1 convolutions `in + 2C -> 4C -> 3C -> 3C`.
+/// The inter networks of one channel group: its change context and its inter aggregation,
+/// 1x1 convolutions `in + 4C -> 4C -> 3C -> 3C`.
 #[derive(Module, Debug)]
 pub struct TemporalGroup {
-    /// First layer; its last `2C` inputs are the temporal features.
+    /// 3x3, `o + C -> 2C`: over how much the decoded latent changed since the previous
+    /// frame (the earlier groups, the group's own anchors in the second pass).
+    pub change: Conv2d,
+    /// First layer; its last `4C` inputs are the temporal and change features.
     pub agg1: Conv2d,
     /// Second layer.
     pub agg2: Conv2d,
@@ -41,15 +47,16 @@ pub struct TemporalGroup {
 
 impl TemporalGroup {
     /// Means and log2-scales `[B, 2C, h, w]` of an inter frame's group, as
-    /// `GroupContext::params` with the group's temporal features `[B, 2C, h, w]` appended to
-    /// the inputs, the means gated towards `previous` (the group's channels of the previous
-    /// frame's decoded latent, `[B, C, h, w]`).
+    /// `GroupContext::params` with the group's temporal and change features (`[B, 2C, h, w]`
+    /// each) appended to the inputs, the means gated towards `previous` (the group's channels
+    /// of the previous frame's decoded latent, `[B, C, h, w]`).
     pub fn params(
         &self,
         psi: Tensor<4>,
         channel: Option<Tensor<4>>,
         spatial: Tensor<4>,
         temporal: Tensor<4>,
+        change: Tensor<4>,
         previous: Tensor<4>,
     ) -> Tensor<4> {
         let c = previous.dims()[1];
@@ -57,6 +64,7 @@ impl TemporalGroup {
         parts.extend(channel);
         parts.push(spatial);
         parts.push(temporal);
+        parts.push(change);
         let x = leaky_relu(self.agg1.forward(Tensor::cat(parts, 1)), LEAKY_SLOPE);
         let x = leaky_relu(self.agg2.forward(x), LEAKY_SLOPE);
         let out = self.agg3.forward(x);
@@ -90,8 +98,9 @@ impl TemporalModel {
                 .iter()
                 .zip(&architecture.groups)
                 .map(|(&o, &c)| {
-                    let inputs = if o == 0 { 6 * c } else { 8 * c };
+                    let inputs = if o == 0 { 8 * c } else { 10 * c };
                     TemporalGroup {
+                        change: conv(o + c, 2 * c, 3, 1, device),
                         agg1: conv(inputs, 4 * c, 1, 1, device),
                         agg2: conv(4 * c, 3 * c, 1, 1, device),
                         agg3: conv(3 * c, 3 * c, 1, 1, device),
@@ -103,9 +112,9 @@ impl TemporalModel {
 
     /// A temporal model that starts out coding inter frames almost as `base` codes intra
     /// frames: each group's inter aggregation copies the intra one, with zero weights on the
-    /// temporal inputs and gates at [`GATE_START`] (zero weights, that bias); the context
-    /// convolutions are uniform in `±1/sqrt(fan_in)` from `seed` (biases zero), so that the
-    /// temporal inputs' weights get gradients from the first step.
+    /// temporal and change inputs and gates at [`GATE_START`] (zero weights, that bias); the
+    /// context and change convolutions are uniform in `±1/sqrt(fan_in)` from `seed` (biases
+    /// zero), so that the new inputs' weights get gradients from the first step.
     pub fn start(
         base: &FloatModel,
         architecture: &Architecture,
@@ -118,7 +127,7 @@ impl TemporalModel {
         let fresh = Self::new(architecture, width, device);
         load_parameters(fresh, device, |name, shape| {
             let n: usize = shape.iter().product();
-            if name.starts_with("c1.") || name.starts_with("c2.") {
+            if name.starts_with("c1.") || name.starts_with("c2.") || name.contains(".change.") {
                 if name.ends_with(".bias") {
                     return Ok::<_, std::convert::Infallible>(Some(vec![0.0; n]));
                 }
