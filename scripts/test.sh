@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the suite needs: a C toolchain, and Mesa's lavapipe (a Vulkan driver on the
-# CPU) with the Vulkan loader, so the wgpu backend is tested for real without a GPU; and
-# libjpeg-turbo's cjpeg/djpeg, the live JPEG anchor of `lic eval`.
-packages=(gcc libc6-dev mesa-vulkan-drivers libvulkan1 libjpeg-turbo-progs webp libavif-bin)
+# CPU) with the Vulkan loader, so the wgpu backend is tested for real without a GPU; and the
+# programs of `lic eval`'s live anchors: libjpeg-turbo's cjpeg/djpeg, cwebp/dwebp, avifenc/
+# avifdec, and ffmpeg (x264 and x265 on clips).
+packages=(gcc libc6-dev mesa-vulkan-drivers libvulkan1 libjpeg-turbo-progs webp libavif-bin ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

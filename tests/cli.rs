@@ -1028,6 +1028,61 @@ fn inter_frames_need_a_temporal_model_and_seek_from_the_intra_frame_before() {
 }
 
 #[test]
+fn eval_measures_clips_against_intra_frames_x264_and_x265() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = asset("video/park_joy_96x64_4f.y4m");
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let base = lic_codec::ModelFile::from_bytes(lic_models::default_model_bytes()).unwrap();
+    let temporal = lic_codec::internals::with_test_temporal(&base, 4, 7).unwrap();
+    std::fs::write(path("t.licm"), temporal.to_bytes()).unwrap();
+    let o = lic(&[
+        "eval",
+        &clip,
+        "--codec",
+        "lic,lic-intra,x264,x265",
+        "-q",
+        "20,50,80",
+        "--crf",
+        "25,35,45",
+        "--model",
+        &path("t.licm"),
+        "--json",
+        &path("v.json"),
+        "--csv",
+        &path("v.csv"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for expected in [
+        "lic (1 clips)",
+        "lic-intra (1 clips)",
+        "x264 (1 clips)",
+        "x265 (1 clips)",
+        "BD-rate of lic against lic-intra",
+        "BD-rate of lic against x265",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    // One results file per codec, in CompressAI's layout with the rows and lic's BD-rates.
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("v-lic.json")).unwrap()).unwrap();
+    let bpp = v["results"]["bpp"].as_array().unwrap();
+    assert_eq!(bpp.len(), 3);
+    assert!(bpp.windows(2).all(|w| w[0].as_f64() < w[1].as_f64()), "{bpp:?}");
+    assert_eq!(v["rows"].as_array().unwrap().len(), 3);
+    assert!(v["bd_rate_of_lic"]["x264"]["mean"].is_number(), "{v}");
+    let x264: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("v-x264.json")).unwrap()).unwrap();
+    let psnr = x264["results"]["psnr-yuv"].as_array().unwrap();
+    // CRF 25 is the best of the three.
+    assert!(psnr[0].as_f64() > psnr[2].as_f64(), "{psnr:?}");
+    let csv = std::fs::read_to_string(path("v.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * 3);
+    // Image codecs are for images.
+    assert_fails_with(&lic(&["eval", &clip, "--codec", "jpeg"]), "images, not clips");
+}
+
+#[test]
 fn a_damaged_clip_keeps_the_frames_before_the_damage_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let clip = asset("video/park_joy_96x64_4f.y4m");
