@@ -822,7 +822,17 @@ fn a_y4m_clip_encodes_decodes_seeks_and_streams_through_pipes() {
     let dir = tempfile::tempdir().unwrap();
     let clip = asset("video/park_joy_96x64_4f.y4m");
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
-    let enc = lic(&["encode", &clip, "-o", &path("c.lic"), "-q", "40"]);
+    // Every frame intra (any model codes that).
+    let enc = lic(&[
+        "encode",
+        &clip,
+        "-o",
+        &path("c.lic"),
+        "-q",
+        "40",
+        "--intra-period",
+        "1",
+    ]);
     assert!(enc.status.success(), "{}", stderr(&enc));
     assert!(stderr(&enc).contains("4 frames"), "{}", stderr(&enc));
     assert!(stderr(&enc).contains("assuming Bt601"), "{}", stderr(&enc));
@@ -893,7 +903,10 @@ fn a_y4m_clip_encodes_decodes_seeks_and_streams_through_pipes() {
     }
     // Pipes: stdin to stdout both ways, the same bytes as through files.
     let source_bytes = std::fs::read(&clip).unwrap();
-    let enc = lic_stdin(&["encode", "-", "-o", "-", "-q", "40"], &source_bytes);
+    let enc = lic_stdin(
+        &["encode", "-", "-o", "-", "-q", "40", "--intra-period", "1"],
+        &source_bytes,
+    );
     assert!(enc.status.success(), "{}", stderr(&enc));
     assert_eq!(enc.stdout, std::fs::read(path("c.lic")).unwrap());
     let dec = lic_stdin(&["decode", "-", "-o", "-"], &enc.stdout);
@@ -941,9 +954,24 @@ fn inter_frames_need_a_temporal_model_and_seek_from_the_intra_frame_before() {
     let base = lic_codec::ModelFile::from_bytes(lic_models::default_model_bytes()).unwrap();
     let temporal = lic_codec::internals::with_test_temporal(&base, 4, 7).unwrap();
     std::fs::write(path("t.licm"), temporal.to_bytes()).unwrap();
-    // The shipped model has none: inter frames are refused, with the reason.
+    let m = lic(&["model", "--model", &path("t.licm")]);
+    assert!(
+        stdout(&m).contains("inter frames (temporal networks"),
+        "{}",
+        stdout(&m)
+    );
+    // A model without temporal networks refuses inter frames, with the reason.
     assert_fails_with(
-        &lic(&["encode", &clip, "-o", &path("a.lic"), "--intra-period", "2"]),
+        &lic(&[
+            "encode",
+            &clip,
+            "-o",
+            &path("a.lic"),
+            "--intra-period",
+            "2",
+            "--model",
+            &asset("models/tiny-seed7.licm"),
+        ]),
         "no temporal networks",
     );
     let enc = lic(&[
@@ -980,7 +1008,8 @@ fn inter_frames_need_a_temporal_model_and_seek_from_the_intra_frame_before() {
         "{}",
         stdout(&text)
     );
-    // Decoding needs the temporal networks; seeking starts at the intra frame before.
+    // Decoding needs these temporal networks (the shipped model's, if it has any, are
+    // others); seeking starts at the intra frame before.
     assert_fails_with(
         &lic(&["decode", &path("c.lic"), "-o", &path("x.y4m")]),
         "temporal",
@@ -1068,7 +1097,10 @@ fn eval_measures_clips_against_intra_frames_x264_and_x265() {
         serde_json::from_slice(&std::fs::read(path("v-lic.json")).unwrap()).unwrap();
     let bpp = v["results"]["bpp"].as_array().unwrap();
     assert_eq!(bpp.len(), 3);
-    assert!(bpp.windows(2).all(|w| w[0].as_f64() < w[1].as_f64()), "{bpp:?}");
+    assert!(
+        bpp.windows(2).all(|w| w[0].as_f64() < w[1].as_f64()),
+        "{bpp:?}"
+    );
     assert_eq!(v["rows"].as_array().unwrap().len(), 3);
     assert!(v["bd_rate_of_lic"]["x264"]["mean"].is_number(), "{v}");
     let x264: serde_json::Value =
@@ -1079,7 +1111,10 @@ fn eval_measures_clips_against_intra_frames_x264_and_x265() {
     let csv = std::fs::read_to_string(path("v.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4 * 3);
     // Image codecs are for images.
-    assert_fails_with(&lic(&["eval", &clip, "--codec", "jpeg"]), "images, not clips");
+    assert_fails_with(
+        &lic(&["eval", &clip, "--codec", "jpeg"]),
+        "images, not clips",
+    );
 }
 
 #[test]

@@ -176,8 +176,22 @@ fn frames_decode_identically_with_one_and_two_threads() {
 fn inter_frames_code_against_the_frame_before_and_decode_exactly() {
     let (frames, info) = clip();
     let model = shipped_temporal();
-    // Temporal networks leave the model's identity alone: its images still decode.
-    let base = Model::default_model(&Device::flex()).unwrap();
+    // Temporal networks leave the model's identity alone: its images still decode. `base` is
+    // the shipped model without temporal networks.
+    let mut stripped = ModelFile::new(
+        ModelFile::from_bytes(lic_models::default_model_bytes())
+            .unwrap()
+            .config,
+    );
+    for (name, t) in ModelFile::from_bytes(lic_models::default_model_bytes())
+        .unwrap()
+        .tensors()
+    {
+        if !name.starts_with(lic_models::TEMPORAL_PREFIX) {
+            stripped.push(name, t.clone()).unwrap();
+        }
+    }
+    let base = Model::from_file(&stripped, &Device::flex()).unwrap();
     assert_eq!(model.fingerprint(), base.fingerprint());
     assert!(model.temporal_fingerprint().is_some() && base.temporal_fingerprint().is_none());
     let intra = encode_clip(&model, &frames, info, 60.0);
@@ -419,5 +433,39 @@ proptest::proptest! {
         }
         bytes.truncate(cut % (bytes.len() + 1));
         lic_codec::internals::fuzzing::check_y4m(&bytes);
+    }
+}
+
+/// A clip with inter frames written on one backend decodes on the other: the integer entropy
+/// path (temporal networks included) runs on the CPU whatever the backend, so both decoders
+/// see the same latents and the pictures differ only by the float synthesis's rounding.
+#[cfg(feature = "wgpu")]
+#[test]
+fn inter_frames_decode_alike_on_the_cpu_and_on_wgpu() {
+    let gpu = lic_codec::wgpu_device().unwrap();
+    let bytes = std::fs::read(assets().join("models/tiny-seed7.licm")).unwrap();
+    let file =
+        lic_codec::internals::with_test_temporal(&ModelFile::from_bytes(&bytes).unwrap(), 4, 7)
+            .unwrap();
+    let on_gpu = Model::from_file(&file, &gpu).unwrap();
+    let on_cpu = Model::from_file(&file, &Device::flex()).unwrap();
+    let (frames, info) = clip();
+    for (writer, name) in [(&on_gpu, "wgpu"), (&on_cpu, "cpu")] {
+        let clip = encode_clip(writer, &frames, every(info, 0), 60.0);
+        let (a, b) = (decode_all(&on_cpu, &clip), decode_all(&on_gpu, &clip));
+        assert_eq!(a.len(), 4);
+        for (x, y) in a.iter().zip(&b) {
+            let worst = x
+                .pixels()
+                .iter()
+                .zip(y.pixels())
+                .map(|(&p, &q)| p.abs_diff(q))
+                .max()
+                .unwrap();
+            assert!(
+                worst <= 1,
+                "written on {name}: CPU and wgpu frames differ by {worst}"
+            );
+        }
     }
 }

@@ -10,11 +10,11 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lic_codec::container::LicFile;
+use lic_codec::video::default_intra_period;
 use lic_codec::{Image, Limits, Model, encode};
 use lic_eval::bdrate::Curve;
 use lic_eval::video::{
-    ClipRow, VideoCodecKind, bd_by_clip, code_clip, collect_clips, default_intra_period, is_y4m,
-    video_curve,
+    ClipRow, VideoCodecKind, bd_by_clip, code_clip, collect_clips, is_y4m, video_curve,
 };
 use lic_eval::{
     Coded, External, ExternalCodec, LicCodec, Measured, Role, bd_table, collect_images,

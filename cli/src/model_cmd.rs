@@ -20,6 +20,8 @@ pub struct ModelInfoArgs {
 struct Report<'a> {
     name: &'a str,
     fingerprint: String,
+    /// The temporal networks' fingerprint (video inter frames), if the model has them.
+    temporal_fingerprint: Option<String>,
     parameters: usize,
     architecture: &'a lic_codec::Architecture,
     /// λ of each quality level in training, where the file records it.
@@ -44,6 +46,7 @@ pub fn run(args: &ModelInfoArgs) -> Result<()> {
     let report = Report {
         name: &model.info().name,
         fingerprint: model.fingerprint().to_string(),
+        temporal_fingerprint: model.temporal_fingerprint().map(|f| f.to_string()),
         parameters: model.parameters(),
         architecture: model.architecture(),
         lambdas: model.info().lambdas.as_deref(),
@@ -63,6 +66,14 @@ pub fn run(args: &ModelInfoArgs) -> Result<()> {
     let a = report.architecture;
     writeln!(out(), "model            {}", report.name);
     writeln!(out(), "fingerprint      {}", report.fingerprint);
+    writeln!(
+        out(),
+        "video            {}",
+        report.temporal_fingerprint.as_ref().map_or_else(
+            || "intra frames only (no temporal networks)".to_owned(),
+            |f| format!("inter frames (temporal networks {f})")
+        )
+    );
     writeln!(out(), "parameters       {}", report.parameters);
     writeln!(
         out(),

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use lic_codec::container::{Chroma, ColorMatrix, ColorRange, FrameKind, VideoInfo};
+use lic_codec::video::default_intra_period;
 use lic_codec::video::y4m::{Y4mHeader, Y4mReader, Y4mWriter};
 use lic_codec::video::yuv::YuvFrame;
 use lic_codec::{ImageFormat, Limits, Model, VideoDecoder, VideoEncoder};
@@ -125,12 +126,6 @@ pub fn encode_y4m(
         frames as f64 / secs.max(1e-9)
     );
     Ok(())
-}
-
-/// The default intra period: the whole number of frames closest to two seconds (at least 1).
-fn default_intra_period((num, den): (u32, u32)) -> u32 {
-    let frames = (2.0 * f64::from(num) / f64::from(den.max(1))).round();
-    frames.clamp(1.0, f64::from(u32::MAX)) as u32
 }
 
 /// Parses `--frames`: `A..B` (B excluded), `A..=B`, `A..`, `..B` or one index `A`.

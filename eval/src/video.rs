@@ -130,12 +130,6 @@ pub fn is_y4m(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("y4m"))
 }
 
-/// The default intra period: the whole number of frames closest to two seconds (at least 1).
-pub fn default_intra_period((num, den): (u32, u32)) -> u32 {
-    let frames = (2.0 * f64::from(num) / f64::from(den.max(1))).round();
-    frames.clamp(1.0, f64::from(u32::MAX)) as u32
-}
-
 /// A video codec under evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VideoCodecKind {

@@ -22,6 +22,14 @@ use crate::codec::{decode_video_latent, encode_video_frame, picture_header, reco
 use crate::int::IntMap;
 use crate::{Error, Image, Model, Result};
 
+/// The intra period lic picks when asked for none: the whole number of frames closest to two
+/// seconds at `frame_rate` (numerator, denominator), at least 1. Seeking then decodes at most
+/// two seconds of latents before the frame asked for.
+pub fn default_intra_period((num, den): (u32, u32)) -> u32 {
+    let frames = (2.0 * f64::from(num) / f64::from(den.max(1))).round();
+    frames.clamp(1.0, f64::from(u32::MAX)) as u32
+}
+
 /// What one coded frame cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameStats {
