@@ -946,6 +946,168 @@ fn a_y4m_clip_encodes_decodes_seeks_and_streams_through_pipes() {
 }
 
 #[test]
+fn video_files_go_through_ffmpeg_raw_planes_and_lossless_ffv1() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = asset("video/park_joy_96x64_4f.y4m");
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let encode = |input: &str, out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "encode",
+            input,
+            "-o",
+            out,
+            "-q",
+            "40",
+            "--intra-period",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        let o = lic(&args);
+        assert!(o.status.success(), "{input}: {}", stderr(&o));
+        o
+    };
+    encode(&clip, &path("c.lic"), &[]);
+    // The decoded clip as Y4M and as FFV1: the Matroska file holds the same planes exactly,
+    // and declares its matrix and range, so coding it gives the very bytes of coding the Y4M.
+    for out in ["d.y4m", "d.mkv"] {
+        let o = lic(&["decode", &path("c.lic"), "-o", &path(out)]);
+        assert!(o.status.success(), "{out}: {}", stderr(&o));
+    }
+    encode(&path("d.y4m"), &path("from-y4m.lic"), &[]);
+    let from_mkv = encode(&path("d.mkv"), &path("from-mkv.lic"), &[]);
+    assert!(
+        !stderr(&from_mkv).contains("assuming"),
+        "the FFV1 file names its colours: {}",
+        stderr(&from_mkv)
+    );
+    let reference = std::fs::read(path("from-y4m.lic")).unwrap();
+    assert_eq!(std::fs::read(path("from-mkv.lic")).unwrap(), reference);
+    // Raw planes (the Y4M without its header and FRAME lines), with --size and --fps.
+    let (_, frames) = y4m_frames(&std::fs::read(path("d.y4m")).unwrap());
+    std::fs::write(path("d.yuv"), frames.concat()).unwrap();
+    let raw = encode(
+        &path("d.yuv"),
+        &path("from-raw.lic"),
+        &["--size", "96x64", "--fps", "50", "--range", "limited"],
+    );
+    assert!(stderr(&raw).contains("4 frames"), "{}", stderr(&raw));
+    assert_eq!(std::fs::read(path("from-raw.lic")).unwrap(), reference);
+    // From standard input too.
+    let piped = lic_stdin(
+        &[
+            "encode",
+            "-",
+            "-o",
+            "-",
+            "-q",
+            "40",
+            "--intra-period",
+            "1",
+            "--size",
+            "96x64",
+            "--fps",
+            "50",
+            "--range",
+            "limited",
+        ],
+        &frames.concat(),
+    );
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(piped.stdout, reference);
+    // A lossy H.264 MP4 made by the ffmpeg program: four frames, its declared colours used.
+    let mp4 = Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &clip, "-c:v", "libx264", "-crf", "20"])
+        .args([
+            "-color_range",
+            "tv",
+            "-colorspace",
+            "bt709",
+            "-y",
+            &path("c.mp4"),
+        ])
+        .output()
+        .expect("the test suite installs ffmpeg");
+    assert!(mp4.status.success(), "{}", stderr(&mp4));
+    let o = encode(&path("c.mp4"), &path("from-mp4.lic"), &[]);
+    assert!(stderr(&o).contains("4 frames"), "{}", stderr(&o));
+    let info = lic(&["info", "--json", &path("from-mp4.lic")]);
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["video"]["matrix"], "bt709", "{v}");
+    assert_eq!(v["video"]["frame_rate"], "50/1", "{v}");
+    // RGB video (FFV1 BGR0 made by ffmpeg) stays RGB: coded without a matrix, written back as
+    // RGB FFV1 with exactly the pixels of the PNG frames.
+    let rgb = Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-i", &clip, "-c:v", "ffv1", "-pix_fmt", "bgr0",
+        ])
+        .args(["-y", &path("rgb.mkv")])
+        .output()
+        .unwrap();
+    assert!(rgb.status.success(), "{}", stderr(&rgb));
+    let o = encode(&path("rgb.mkv"), &path("rgb.lic"), &[]);
+    assert!(!stderr(&o).contains("assuming"), "{}", stderr(&o));
+    let info = lic(&["info", "--json", &path("rgb.lic")]);
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["video"]["chroma"], "rgb", "{v}");
+    for out in ["rgb-out.mkv", "rgb-%d.png"] {
+        let o = lic(&["decode", &path("rgb.lic"), "-o", &path(out)]);
+        assert!(o.status.success(), "{out}: {}", stderr(&o));
+    }
+    let md5s = |input: &str| -> Vec<String> {
+        let o = Command::new("ffmpeg")
+            .args([
+                "-v", "error", "-i", input, "-pix_fmt", "rgb24", "-f", "framemd5", "-",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
+            .collect()
+    };
+    let pngs: Vec<String> = (0..4)
+        .flat_map(|i| md5s(&path(&format!("rgb-{i}.png"))))
+        .collect();
+    assert_eq!(md5s(&path("rgb-out.mkv")), pngs);
+    // What lic does not code is refused with the way out; nothing is written.
+    let p10 = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            &clip,
+            "-c:v",
+            "ffv1",
+            "-pix_fmt",
+            "yuv420p10le",
+        ])
+        .args(["-y", &path("p10.mkv")])
+        .output()
+        .unwrap();
+    assert!(p10.status.success(), "{}", stderr(&p10));
+    assert_fails_with(
+        &lic(&["encode", &path("p10.mkv"), "-o", &path("p10.lic")]),
+        "more than 8 bits",
+    );
+    assert!(!dir.path().join("p10.lic").exists());
+    assert_fails_with(
+        &lic(&["encode", &path("d.yuv"), "-o", &path("x.lic")]),
+        "--size WxH",
+    );
+    std::fs::write(path("notes.txt"), "not a picture at all\n").unwrap();
+    assert_fails_with(
+        &lic(&["encode", &path("notes.txt"), "-o", &path("x.lic")]),
+        "FFmpeg cannot read it",
+    );
+    assert_fails_with(
+        &lic(&["decode", &path("c.lic"), "-o", &path("d.mkv")]),
+        "already exists",
+    );
+}
+
+#[test]
 fn inter_frames_need_a_temporal_model_and_seek_from_the_intra_frame_before() {
     let dir = tempfile::tempdir().unwrap();
     let clip = asset("video/park_joy_96x64_4f.y4m");

@@ -14,7 +14,8 @@ use lic_train::{RefineOptions, RefineReport, Refiner, encode_refined};
 
 use crate::io::{check_output, open_input, write_output};
 use crate::video_cmd::{
-    FrameSink, MatrixArg, RangeArg, decode_video, encode_y4m, is_y4m, parse_frames,
+    ClipReader, FrameSink, MatrixArg, RangeArg, RawFormat, decode_video, encode_clip, is_y4m,
+    parse_fps, parse_frames, parse_size,
 };
 
 /// Where the float transforms run.
@@ -110,8 +111,10 @@ impl ModelArgs {
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
-    /// Image to compress: PNG, JPEG, WebP, TIFF, BMP or PNM, 8-bit RGB or gray; or a video as
-    /// YUV4MPEG2 (.y4m, 8-bit 4:2:0, 4:2:2 or 4:4:4), coded frame by frame (`-` for stdin).
+    /// Image to compress: PNG, JPEG, WebP, TIFF, BMP or PNM, 8-bit RGB or gray; or a video,
+    /// coded frame by frame: YUV4MPEG2 (.y4m, 8-bit 4:2:0, 4:2:2 or 4:4:4), raw planes with
+    /// --size, or any file FFmpeg reads (.mp4, .mkv, .webm, .avi, ...). `-` reads standard
+    /// input (an image, Y4M or raw planes).
     input: PathBuf,
     /// The .lic file to write (`-` for stdout).
     #[arg(short, long)]
@@ -137,6 +140,16 @@ pub struct EncodeArgs {
     /// frames with a model that has temporal networks, else 1 (every frame intra).
     #[arg(long, value_name = "N")]
     intra_period: Option<u32>,
+    /// Video: the input is raw planar Y'CbCr (.yuv) of this size, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Video: the raw input's sample layout.
+    #[arg(long, value_enum, default_value = "yuv420p", requires = "size")]
+    pix_fmt: RawFormat,
+    /// Video: frames per second (30, 29.97 or 30000/1001); default: what the input says (25
+    /// for raw input).
+    #[arg(long, value_parser = parse_fps)]
+    fps: Option<(u32, u32)>,
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
@@ -227,23 +240,86 @@ fn parse_quality(s: &str) -> Result<f32, String> {
     }
 }
 
+/// What kind of video an input to `lic encode` is.
+#[derive(Clone, Copy)]
+enum VideoInput {
+    /// Raw planes (`--size`).
+    Raw,
+    /// YUV4MPEG2.
+    Y4m,
+    /// Neither an image nor Y4M: a file for FFmpeg.
+    File,
+}
+
+/// A file that is neither an image lic reads nor Y4M: a raw `.yuv` without its size, or a
+/// video for FFmpeg.
+fn video_file(path: &Path) -> Result<ClipReader> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yuv"))
+    {
+        bail!(
+            "{} looks like raw Y'CbCr: give its size with --size WxH (and --pix-fmt, --fps)",
+            path.display()
+        );
+    }
+    #[cfg(feature = "ffmpeg")]
+    {
+        ClipReader::ffmpeg(path).with_context(|| {
+            format!(
+                "{} is not an image lic reads (PNG, JPEG, WebP, TIFF, BMP, PNM) nor Y4M, and \
+                 FFmpeg cannot read it as video",
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(feature = "ffmpeg"))]
+    bail!(
+        "{} is not an image lic reads (PNG, JPEG, WebP, TIFF, BMP, PNM) nor Y4M; this lic was \
+         built without FFmpeg (cargo feature `ffmpeg`), so convert a video first: `ffmpeg -i \
+         IN -pix_fmt yuv420p OUT.y4m`",
+        path.display()
+    )
+}
+
 pub fn run_encode(args: &EncodeArgs) -> Result<()> {
     check_output(&args.output, args.force)?;
     let mut stream = open_input(&args.input)?;
     let start = stream.fill_buf().context("cannot read the input")?;
-    if is_y4m(start) {
+    let video = if args.size.is_some() {
+        Some(VideoInput::Raw)
+    } else if is_y4m(start) {
+        Some(VideoInput::Y4m)
+    } else if args.input.as_os_str() != "-" && !start.is_empty() && !Image::recognises(start) {
+        Some(VideoInput::File)
+    } else {
+        None
+    };
+    if let Some(video) = video {
         if args.refine.options().is_some() || args.metrics {
             bail!("--refine and --metrics apply to images; a video is coded plainly");
         }
+        let clip = match (video, args.size) {
+            (VideoInput::Raw, Some(size)) => {
+                let fps = args.fps.unwrap_or_else(|| {
+                    eprintln!("lic: the raw input's frame rate is taken as 25 (--fps to choose)");
+                    (25, 1)
+                });
+                ClipReader::raw(stream, size, args.pix_fmt, fps)?
+            }
+            (VideoInput::Y4m, _) => ClipReader::y4m(stream)?,
+            _ => video_file(&args.input)?,
+        };
         let model = args.model.load()?;
-        return encode_y4m(
-            stream,
+        return encode_clip(
+            clip,
             &args.output,
             args.force,
             &model,
             args.quality,
             (args.matrix, args.range),
             args.intra_period,
+            args.fps,
         );
     }
     let mut input = Vec::new();
@@ -305,8 +381,8 @@ pub struct DecodeArgs {
     /// The .lic file (`-` for stdin).
     input: PathBuf,
     /// The image to write: .png, .ppm/.pgm/.pnm, .bmp or .tif/.tiff (`-` writes PNG to
-    /// stdout). A video: .y4m (`-` writes Y4M to stdout), or numbered images with a pattern
-    /// such as frames-%04d.png.
+    /// stdout). A video: .y4m (`-` writes Y4M to stdout), .mkv (lossless FFV1), or numbered
+    /// images with a pattern such as frames-%04d.png.
     #[arg(short, long)]
     output: PathBuf,
     /// Video: the frames to decode, `A..B` (B excluded), `A..=B`, `A..`, `..B` or `A`

@@ -88,6 +88,16 @@ impl StreamOutput {
         })
     }
 
+    /// The temporary file's path (`None` for standard output), for writers that open files
+    /// by name.
+    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+    pub fn temp_path(&self) -> Option<&Path> {
+        match self {
+            Self::Stdout(_) => None,
+            Self::File { tmp, .. } => Some(tmp.get_ref().path()),
+        }
+    }
+
     /// Flushes and puts the file in place.
     pub fn commit(self) -> Result<()> {
         match self {

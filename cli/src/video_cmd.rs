@@ -1,5 +1,6 @@
-//! Video in `lic encode` and `lic decode`: YUV4MPEG2 in, Y4M or numbered image frames out,
-//! streamed frame by frame (also through pipes).
+//! Video in `lic encode` and `lic decode`: YUV4MPEG2, raw planes or (feature `ffmpeg`) any
+//! file FFmpeg reads in; Y4M, numbered image frames or (feature `ffmpeg`) lossless FFV1 in
+//! Matroska out; streamed frame by frame (Y4M also through pipes).
 
 use std::io::{BufRead, Read};
 use std::ops::Range;
@@ -10,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use lic_codec::container::{Chroma, ColorMatrix, ColorRange, FrameKind, VideoInfo};
 use lic_codec::video::default_intra_period;
 use lic_codec::video::y4m::{Y4mHeader, Y4mReader, Y4mWriter};
-use lic_codec::video::yuv::YuvFrame;
+use lic_codec::video::yuv::{YuvFrame, assumed_matrix};
 use lic_codec::{ImageFormat, Limits, Model, VideoDecoder, VideoEncoder};
 
 use crate::io::{StreamOutput, write_output};
@@ -38,90 +39,275 @@ pub enum RangeArg {
     Full,
 }
 
-/// The colour interpretation of a Y4M input: the options, else what the stream says, else
-/// the usual convention (limited range; BT.709 from 720 lines up, BT.601 below), printed.
+/// `--pix-fmt` of raw `.yuv` input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RawFormat {
+    /// Planar 4:2:0 (FFmpeg's yuv420p, also called I420).
+    Yuv420p,
+    /// Planar 4:2:2.
+    Yuv422p,
+    /// Planar 4:4:4.
+    Yuv444p,
+}
+
+/// Parses `WxH`.
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT"))?;
+    let side = |t: &str| -> Result<u32, String> {
+        match t.trim().parse() {
+            Ok(v) if v > 0 => Ok(v),
+            _ => Err(format!("`{t}` is not a positive number of pixels")),
+        }
+    };
+    Ok((side(w)?, side(h)?))
+}
+
+/// Parses a frame rate: `30`, `29.97` or `30000/1001`.
+pub fn parse_fps(s: &str) -> Result<(u32, u32), String> {
+    let err = || format!("`{s}` is not a frame rate (30, 29.97 or 30000/1001)");
+    let (num, den) = if let Some((n, d)) = s.split_once(['/', ':']) {
+        (
+            n.trim().parse::<u32>().map_err(|_| err())?,
+            d.trim().parse::<u32>().map_err(|_| err())?,
+        )
+    } else {
+        let v: f64 = s.trim().parse().map_err(|_| err())?;
+        if !(v.is_finite() && v > 0.0 && v <= 1e6) {
+            return Err(err());
+        }
+        // Three decimals are enough for every rate in use (29.97, 23.976, 59.94).
+        let num = (v * 1000.0).round() as u32;
+        (num, 1000)
+    };
+    if num == 0 || den == 0 {
+        return Err(err());
+    }
+    let g = gcd(num, den);
+    Ok((num / g, den / g))
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// A clip being read: YUV4MPEG2, raw planes, or (with the `ffmpeg` feature) any video file
+/// FFmpeg reads.
+pub enum ClipReader {
+    /// Y4M, or raw planes described by the options.
+    Y4m {
+        /// The reader.
+        reader: Y4mReader<Box<dyn BufRead>>,
+        /// What to call the input in messages.
+        what: &'static str,
+    },
+    /// Through FFmpeg's libraries.
+    #[cfg(feature = "ffmpeg")]
+    Ffmpeg(Box<lic_codec::video::ffmpeg::FfmpegReader>),
+}
+
+/// What a clip's input says about itself.
+struct Declared {
+    width: u32,
+    height: u32,
+    frame_rate: (u32, u32),
+    chroma: Chroma,
+    matrix: Option<ColorMatrix>,
+    /// A declared matrix lic does not convert (FFmpeg's name).
+    other_matrix: Option<String>,
+    range: Option<ColorRange>,
+    what: String,
+}
+
+impl ClipReader {
+    /// A Y4M stream.
+    pub fn y4m(input: Box<dyn BufRead>) -> Result<Self> {
+        let reader =
+            Y4mReader::new(input, &Limits::default()).context("cannot read the Y4M input")?;
+        Ok(Self::Y4m {
+            reader,
+            what: "Y4M input",
+        })
+    }
+
+    /// Raw planes of `size` pixels in `format` (`fps` frames per second).
+    pub fn raw(
+        input: Box<dyn BufRead>,
+        size: (u32, u32),
+        format: RawFormat,
+        fps: (u32, u32),
+    ) -> Result<Self> {
+        let header = Y4mHeader {
+            width: size.0,
+            height: size.1,
+            frame_rate: fps,
+            chroma: match format {
+                RawFormat::Yuv420p => Chroma::Yuv420,
+                RawFormat::Yuv422p => Chroma::Yuv422,
+                RawFormat::Yuv444p => Chroma::Yuv444,
+            },
+            range: None,
+        };
+        let reader = Y4mReader::raw(input, header, &Limits::default())
+            .context("cannot read the raw input")?;
+        Ok(Self::Y4m {
+            reader,
+            what: "raw input",
+        })
+    }
+
+    /// A video file FFmpeg reads.
+    #[cfg(feature = "ffmpeg")]
+    pub fn ffmpeg(path: &Path) -> Result<Self> {
+        let reader = lic_codec::video::ffmpeg::FfmpegReader::open(path, &Limits::default())?;
+        Ok(Self::Ffmpeg(Box::new(reader)))
+    }
+
+    fn declared(&self) -> Declared {
+        match self {
+            Self::Y4m { reader, what } => {
+                let h = reader.header();
+                Declared {
+                    width: h.width,
+                    height: h.height,
+                    frame_rate: h.frame_rate,
+                    chroma: h.chroma,
+                    matrix: None,
+                    other_matrix: None,
+                    range: h.range,
+                    what: (*what).into(),
+                }
+            }
+            #[cfg(feature = "ffmpeg")]
+            Self::Ffmpeg(reader) => {
+                let i = reader.info();
+                Declared {
+                    width: i.width,
+                    height: i.height,
+                    frame_rate: i.frame_rate,
+                    chroma: i.chroma,
+                    matrix: i.matrix,
+                    other_matrix: i.other_matrix.clone(),
+                    range: i.range,
+                    what: format!("{} input", i.codec),
+                }
+            }
+        }
+    }
+
+    fn next_image(
+        &mut self,
+        (matrix, range): (ColorMatrix, ColorRange),
+    ) -> Result<Option<lic_codec::Image>> {
+        match self {
+            Self::Y4m { reader, what } => Ok(reader
+                .next_frame()
+                .with_context(|| format!("cannot read the {what}"))?
+                .map(|f| f.to_image(matrix, range))),
+            #[cfg(feature = "ffmpeg")]
+            Self::Ffmpeg(reader) => Ok(reader
+                .next_frame()
+                .context("cannot read the input")?
+                .map(|f| f.to_image(matrix, range))),
+        }
+    }
+}
+
+/// The colour interpretation of a clip: the options, else what the input says, else the
+/// usual convention (limited range; BT.709 from 720 lines up, BT.601 below), printed. RGB
+/// input needs none (the values returned then only serve a Y'CbCr output).
 fn colours(
-    h: &Y4mHeader,
+    d: &Declared,
     matrix: Option<MatrixArg>,
     range: Option<RangeArg>,
 ) -> (ColorMatrix, ColorRange) {
-    let matrix = match matrix {
-        Some(MatrixArg::Bt601) => ColorMatrix::Bt601,
-        Some(MatrixArg::Bt709) => ColorMatrix::Bt709,
-        None => {
-            let m = h.assumed_matrix();
-            eprintln!(
-                "lic: the Y4M input does not name its matrix; assuming {m:?} for {} lines \
-                 (--matrix to choose)",
-                h.height
-            );
+    let rgb = d.chroma == Chroma::Rgb;
+    let matrix = match (matrix, d.matrix) {
+        (Some(MatrixArg::Bt601), _) => ColorMatrix::Bt601,
+        (Some(MatrixArg::Bt709), _) => ColorMatrix::Bt709,
+        (None, Some(m)) => m,
+        (None, None) => {
+            let m = assumed_matrix(d.height);
+            if !rgb {
+                let said = match &d.other_matrix {
+                    Some(name) => format!("declares matrix {name}, which lic does not convert"),
+                    None => "does not name its matrix".into(),
+                };
+                eprintln!(
+                    "lic: the {} {said}; assuming {m:?} for {} lines (--matrix to choose)",
+                    d.what, d.height
+                );
+            }
             m
         }
     };
-    let range = match (range, h.range) {
+    let range = match (range, d.range) {
         (Some(RangeArg::Limited), _) => ColorRange::Limited,
         (Some(RangeArg::Full), _) => ColorRange::Full,
         (None, Some(r)) => r,
         (None, None) => {
-            eprintln!(
-                "lic: the Y4M input does not name its range; assuming limited (--range to \
-                 choose)"
-            );
-            h.range_or_assumed()
+            if !rgb {
+                eprintln!(
+                    "lic: the {} does not name its range; assuming limited (--range to choose)",
+                    d.what
+                );
+            }
+            ColorRange::Limited
         }
     };
     (matrix, range)
 }
 
-/// Encodes a Y4M stream into a `.lic` video, frame by frame.
-pub fn encode_y4m(
-    input: Box<dyn BufRead>,
+/// Encodes a clip into a `.lic` video, frame by frame.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_clip(
+    mut clip: ClipReader,
     output: &Path,
     force: bool,
     model: &Model,
     q: f32,
     (matrix, range): (Option<MatrixArg>, Option<RangeArg>),
     intra_period: Option<u32>,
+    fps: Option<(u32, u32)>,
 ) -> Result<()> {
-    let mut y4m = Y4mReader::new(input, &Limits::default()).context("cannot read the Y4M input")?;
-    let h = y4m.header().clone();
-    let (matrix, range) = colours(&h, matrix, range);
+    let d = clip.declared();
+    let colours = colours(&d, matrix, range);
+    let frame_rate = fps.unwrap_or(d.frame_rate);
     let intra_period = match intra_period {
         Some(p) => p,
-        None if model.temporal_fingerprint().is_some() => default_intra_period(h.frame_rate),
+        None if model.temporal_fingerprint().is_some() => default_intra_period(frame_rate),
         None => 1,
     };
     let info = VideoInfo {
-        frame_rate: h.frame_rate,
-        chroma: h.chroma,
-        matrix,
-        range,
+        frame_rate,
+        chroma: d.chroma,
+        matrix: colours.0,
+        range: colours.1,
         intra_period,
         // Set by the encoder from the model.
         temporal: None,
     };
     let out = StreamOutput::create(output, force)?;
-    let mut enc = VideoEncoder::new(model, out, (h.width, h.height), q, info)?;
+    let mut enc = VideoEncoder::new(model, out, (d.width, d.height), q, info)?;
     let t = Instant::now();
     let mut inter = 0;
-    while let Some(frame) = y4m.next_frame().context("cannot read the Y4M input")? {
-        let stats = enc
-            .encode(&frame.to_image(matrix, range))
-            .context("encoding failed")?;
+    while let Some(image) = clip.next_image(colours)? {
+        let stats = enc.encode(&image).context("encoding failed")?;
         inter += u64::from(stats.kind == FrameKind::Inter);
     }
     let frames = enc.frames();
     let bytes = enc.bytes();
     enc.finish()?.commit()?;
     let secs = t.elapsed().as_secs_f64();
-    let pixels = f64::from(h.width) * f64::from(h.height) * frames.max(1) as f64;
+    let pixels = f64::from(d.width) * f64::from(d.height) * frames.max(1) as f64;
     eprintln!(
         "{} x {}  {frames} frames ({} intra, {inter} inter, intra period {intra_period}) at \
          {:.3} fps  q {q}  {bytes} bytes  {:.4} bpp  {:.2} frames/s",
-        h.width,
-        h.height,
+        d.width,
+        d.height,
         frames - inter,
-        f64::from(h.frame_rate.0) / f64::from(h.frame_rate.1),
+        f64::from(frame_rate.0) / f64::from(frame_rate.1),
         8.0 * bytes as f64 / pixels,
         frames as f64 / secs.max(1e-9)
     );
@@ -157,6 +343,9 @@ pub enum FrameSink {
     Y4m(PathBuf),
     /// Numbered image files from a printf-style pattern (`frames-%04d.png`).
     Images(PathBuf, ImageFormat),
+    /// Lossless FFV1 in a Matroska file (`.mkv`, feature `ffmpeg`).
+    #[cfg(feature = "ffmpeg")]
+    Ffv1(PathBuf),
 }
 
 impl FrameSink {
@@ -165,6 +354,15 @@ impl FrameSink {
         let s = path.to_string_lossy();
         if s == "-" || s.ends_with(".y4m") {
             return Ok(Self::Y4m(path.to_path_buf()));
+        }
+        if s.ends_with(".mkv") {
+            #[cfg(feature = "ffmpeg")]
+            return Ok(Self::Ffv1(path.to_path_buf()));
+            #[cfg(not(feature = "ffmpeg"))]
+            bail!(
+                "this lic was built without FFmpeg (cargo feature `ffmpeg`), so it cannot write \
+                 {s}; write .y4m instead"
+            );
         }
         if pattern_width(&s).is_some() {
             return match ImageFormat::from_path(path) {
@@ -176,8 +374,8 @@ impl FrameSink {
             };
         }
         bail!(
-            "a video decodes to .y4m (or `-`), or to numbered images with a pattern such as \
-             frames-%04d.png; not {s}"
+            "a video decodes to .y4m (or `-`), .mkv (lossless FFV1), or numbered images with \
+             a pattern such as frames-%04d.png; not {s}"
         )
     }
 }
@@ -260,6 +458,34 @@ pub fn decode_video<R: Read>(
             })?;
             // What was decoded is kept, even before an error.
             w.finish()?.commit()?;
+            result
+        }
+        #[cfg(feature = "ffmpeg")]
+        FrameSink::Ffv1(path) => {
+            use lic_codec::video::ffmpeg::Ffv1Writer;
+            // FFmpeg writes the temporary file by its name; the rename puts it in place.
+            let out = StreamOutput::create(path, force)?;
+            let tmp = out
+                .temp_path()
+                .context("a Matroska file cannot go to standard output")?
+                .to_path_buf();
+            let mut w = Ffv1Writer::create(
+                &tmp,
+                (h.width, h.height),
+                info.frame_rate,
+                info.chroma,
+                info.matrix,
+                info.range,
+            )?;
+            let result = decode_into(&mut dec, &mut index, frames.end, |_, img| {
+                match info.chroma {
+                    Chroma::Rgb => w.write_rgb(img)?,
+                    c => w.write_yuv(&YuvFrame::from_image(img, c, info.matrix, info.range)?)?,
+                }
+                Ok(())
+            })?;
+            w.finish()?;
+            out.commit()?;
             result
         }
         FrameSink::Images(pattern, format) => {

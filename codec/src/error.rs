@@ -169,6 +169,13 @@ pub enum Error {
         problem: String,
     },
 
+    /// FFmpeg cannot read or write a video file, or the file holds what lic does not code.
+    #[error("FFmpeg: {problem}")]
+    Ffmpeg {
+        /// What is wrong, and how to convert where that helps.
+        problem: String,
+    },
+
     // --- compute ------------------------------------------------------------------------------
     /// The compute backend cannot run on this machine (no GPU adapter, ...) or failed.
     #[error("backend: {reason}")]

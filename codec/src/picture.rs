@@ -104,6 +104,20 @@ impl Image {
         Self::from_dynamic(img)
     }
 
+    /// Whether `start`, a file's first bytes (16 are enough), begins like an image in a
+    /// format [`Self::from_memory`] reads.
+    pub fn recognises(start: &[u8]) -> bool {
+        matches!(
+            image::guess_format(start),
+            Ok(ImageFormat::Png
+                | ImageFormat::Jpeg
+                | ImageFormat::WebP
+                | ImageFormat::Tiff
+                | ImageFormat::Bmp
+                | ImageFormat::Pnm)
+        )
+    }
+
     /// Reads an image file.
     ///
     /// # Errors

@@ -11,6 +11,8 @@
 //! [`y4m`] reads and writes YUV4MPEG2, [`yuv`] converts Y'CbCr frames to and from the RGB the
 //! networks code.
 
+#[cfg(feature = "ffmpeg")]
+pub mod ffmpeg;
 pub mod y4m;
 pub mod yuv;
 

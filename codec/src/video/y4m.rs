@@ -6,6 +6,9 @@
 //! kept), `C422`, `C444` (default `C420`), and the `XCOLORRANGE=FULL|LIMITED` extension that
 //! FFmpeg writes. Samples above 8 bits (`C420p10`, ...) and `Cmono` are refused with a message
 //! that says how to convert them.
+//!
+//! Raw planar `.yuv` files (the same planes without the header and `FRAME` lines) are read by
+//! [`Y4mReader::raw`] with a header the caller supplies.
 
 use std::io::{BufRead, Read, Write};
 
@@ -163,11 +166,7 @@ impl Y4mHeader {
     /// The Y'CbCr matrix lic assumes for a stream that does not name one (Y4M has no field
     /// for it): BT.709 from 720 lines up (high definition), BT.601 below.
     pub fn assumed_matrix(&self) -> ColorMatrix {
-        if self.height >= 720 {
-            ColorMatrix::Bt709
-        } else {
-            ColorMatrix::Bt601
-        }
+        super::yuv::assumed_matrix(self.height)
     }
 
     /// The range the header names (`XCOLORRANGE`), else limited, video's usual range.
@@ -187,6 +186,8 @@ pub struct Y4mReader<R: BufRead> {
     r: R,
     header: Y4mHeader,
     frames: u64,
+    /// Whether each frame starts with a `FRAME` line (false: raw planes back to back).
+    framed: bool,
 }
 
 impl<R: BufRead> Y4mReader<R> {
@@ -201,6 +202,33 @@ impl<R: BufRead> Y4mReader<R> {
             r,
             header,
             frames: 0,
+            framed: true,
+        })
+    }
+
+    /// Reads raw planar 8-bit Y'CbCr (a `.yuv` file: frames of Y', Cb, Cr planes back to
+    /// back, no header) described by `header`, which the caller knows from elsewhere.
+    ///
+    /// # Errors
+    /// [`Error::Y4m`] for a header with a side outside `1..=MAX_SIDE` or RGB sampling,
+    /// [`Error::Format`] for limits.
+    pub fn raw(r: R, header: Y4mHeader, limits: &Limits) -> Result<Self> {
+        let max = lic_entropy::MAX_SIDE;
+        let (w, h) = (header.width, header.height);
+        if !(1..=max).contains(&w) || !(1..=max).contains(&h) {
+            return Err(bad(format!(
+                "a {w}x{h} picture: each side must be within 1..={max}"
+            )));
+        }
+        if header.chroma == Chroma::Rgb || header.frame_rate.0 == 0 || header.frame_rate.1 == 0 {
+            return Err(bad("raw frames are Y'CbCr at a nonzero frame rate"));
+        }
+        limits.check_picture(w, h)?;
+        Ok(Self {
+            r,
+            header,
+            frames: 0,
+            framed: false,
         })
     }
 
@@ -215,11 +243,20 @@ impl<R: BufRead> Y4mReader<R> {
     /// [`Error::Y4m`] naming the frame for a missing `FRAME` line or a truncated frame.
     pub fn next_frame(&mut self) -> Result<Option<YuvFrame>> {
         let index = self.frames;
-        let Some(line) = read_line(&mut self.r, "FRAME line")? else {
+        if self.framed {
+            let Some(line) = read_line(&mut self.r, "FRAME line")? else {
+                return Ok(None);
+            };
+            if line != "FRAME" && !line.starts_with("FRAME ") {
+                return Err(bad(format!("frame {index}: expected a FRAME line")));
+            }
+        } else if self
+            .r
+            .fill_buf()
+            .map_err(|e| bad(format!("frame {index}: {e}")))?
+            .is_empty()
+        {
             return Ok(None);
-        };
-        if line != "FRAME" && !line.starts_with("FRAME ") {
-            return Err(bad(format!("frame {index}: expected a FRAME line")));
         }
         let h = &self.header;
         let mut planes = Vec::new();

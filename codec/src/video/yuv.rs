@@ -45,6 +45,16 @@ fn range_scale(range: ColorRange) -> (f32, f32, f32) {
     }
 }
 
+/// The Y'CbCr matrix lic assumes for a stream of `height` lines that does not name one:
+/// BT.709 from 720 lines up (high definition), BT.601 below.
+pub fn assumed_matrix(height: u32) -> ColorMatrix {
+    if height >= 720 {
+        ColorMatrix::Bt709
+    } else {
+        ColorMatrix::Bt601
+    }
+}
+
 fn to_u8(v: f32) -> u8 {
     v.round().clamp(0.0, 255.0) as u8
 }
