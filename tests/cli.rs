@@ -1314,3 +1314,71 @@ fn a_damaged_clip_keeps_the_frames_before_the_damage_and_fails() {
     let info = lic(&["info", short.to_str().unwrap()]);
     assert_fails_with(&info, "frame 2");
 }
+
+#[test]
+fn encode_meets_a_size_or_psnr_target_and_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let img = asset("kodim23_crop.png");
+    let o = lic(&["encode", &img, "-o", &path("s.lic"), "--target-size", "4kB"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("trial encodes"), "{}", stderr(&o));
+    let size = std::fs::metadata(path("s.lic")).unwrap().len();
+    assert!((3_000..=4_000).contains(&size), "{size} bytes");
+    let o = lic(&[
+        "encode",
+        &img,
+        "-o",
+        &path("p.lic"),
+        "--target-psnr",
+        "27",
+        "--metrics",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let psnr: f64 = stderr(&o)
+        .split("PSNR ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{}", stderr(&o)));
+    assert!(psnr >= 27.0, "{psnr}");
+    assert_fails_with(
+        &lic(&["encode", &img, "-o", &path("x.lic"), "--target-size", "10"]),
+        "cannot reach a file of at most 10 bytes",
+    );
+    assert_fails_with(
+        &lic(&[
+            "encode",
+            &img,
+            "-o",
+            &path("x.lic"),
+            "-q",
+            "50",
+            "--target-bpp",
+            "1",
+        ]),
+        "cannot be used with",
+    );
+    assert_fails_with(
+        &lic(&[
+            "encode",
+            &img,
+            "-o",
+            &path("x.lic"),
+            "--target-size",
+            "12 parsecs",
+        ]),
+        "unit must be",
+    );
+    assert_fails_with(
+        &lic(&[
+            "encode",
+            &asset("video/park_joy_96x64_4f.y4m"),
+            "-o",
+            &path("v.lic"),
+            "--target-size",
+            "4kB",
+        ]),
+        "apply to images",
+    );
+}

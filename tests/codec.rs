@@ -325,3 +325,77 @@ fn wgpu_encode_decodes_to_the_same_symbols_on_the_cpu() {
         .unwrap();
     assert!(worst <= 1, "CPU and wgpu reconstructions differ by {worst}");
 }
+
+#[test]
+fn targets_give_the_best_quality_that_meets_them_as_plain_encodes_do() {
+    use lic_codec::{Target, encode_to_target};
+    let model = Model::default_model(&Device::flex()).unwrap();
+    let img = asset("kodim23_crop.png");
+    let pixels = f64::from(img.width() * img.height());
+    let smallest = encode(&model, &img, 0.0).unwrap().len() as u64;
+    let largest = encode(&model, &img, 100.0).unwrap().len() as u64;
+    for target in [
+        Target::Bytes(smallest + (largest - smallest) / 3),
+        Target::Bpp(0.8 * largest as f64 * 8.0 / pixels),
+        Target::Bytes(smallest),
+    ] {
+        let o = encode_to_target(&model, &img, target).unwrap();
+        let max = match target {
+            Target::Bytes(b) => b as f64,
+            Target::Bpp(bpp) => bpp * pixels / 8.0,
+            Target::Psnr(_) => unreachable!(),
+        };
+        assert!(o.bytes.len() as f64 <= max, "{target:?}: {}", o.bytes.len());
+        // The very file of a plain encode at the quality found...
+        assert_eq!(
+            o.bytes,
+            encode(&model, &img, o.quality).unwrap(),
+            "{target:?}"
+        );
+        // ... and the best one: within 1 % of the target, or a step up no longer fits.
+        let up = encode(&model, &img, (o.quality + 0.06).min(100.0)).unwrap();
+        assert!(
+            o.bytes.len() as f64 >= 0.99 * max || up.len() as f64 > max,
+            "{target:?}: q {} gives {} bytes, q + 0.06 {}",
+            o.quality,
+            o.bytes.len(),
+            up.len()
+        );
+        assert!((1..=16).contains(&o.trials), "{} trials", o.trials);
+    }
+    // A PSNR target: reached by the decoded file, and not by a step down.
+    let low = decode(
+        &model,
+        &encode(&model, &img, 10.0).unwrap(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let high = decode(
+        &model,
+        &encode(&model, &img, 90.0).unwrap(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let want = (img.psnr(&low).unwrap() + img.psnr(&high).unwrap()) / 2.0;
+    let o = encode_to_target(&model, &img, Target::Psnr(want)).unwrap();
+    let back = decode(&model, &o.bytes, &Limits::default()).unwrap();
+    assert_eq!(img.psnr(&back), o.psnr);
+    assert!(o.psnr.unwrap() >= want, "{:?} < {want}", o.psnr);
+    let down = decode(
+        &model,
+        &encode(&model, &img, (o.quality - 0.06).max(0.0)).unwrap(),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(o.psnr.unwrap() < want + 0.02 || img.psnr(&down).unwrap() < want);
+    // Out of reach, or not a target: errors that say so.
+    for (target, text) in [
+        (Target::Bytes(smallest - 1), "the closest lic gets is"),
+        (Target::Psnr(80.0), "the closest lic gets is"),
+        (Target::Bpp(f64::NAN), "positive finite"),
+        (Target::Bytes(0), "positive finite"),
+    ] {
+        let e = encode_to_target(&model, &img, target).unwrap_err();
+        assert!(e.to_string().contains(text), "{target:?}: {e}");
+    }
+}

@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use lic_codec::{
-    Device, Image, ImageFormat, Limits, Model, ModelFile, VideoDecoder, decode, encode,
+    Device, Image, ImageFormat, Limits, Model, ModelFile, Target, VideoDecoder, decode, encode,
+    encode_to_target,
 };
 use lic_eval::metrics;
 use lic_train::{RefineOptions, RefineReport, Refiner, encode_refined};
@@ -140,6 +141,18 @@ pub struct EncodeArgs {
     /// frames with a model that has temporal networks, else 1 (every frame intra).
     #[arg(long, value_name = "N")]
     intra_period: Option<u32>,
+    /// Image: the highest quality whose file is at most this size (bytes, or with a unit:
+    /// 30kB, 30KiB, 1.5MB), found by a few trial encodes (printed).
+    #[arg(long, value_name = "SIZE", value_parser = parse_byte_size,
+          conflicts_with_all = ["quality", "target_bpp", "target_psnr"])]
+    target_size: Option<u64>,
+    /// Image: the highest quality whose file is at most this many bits per pixel.
+    #[arg(long, value_name = "BPP", value_parser = parse_positive,
+          conflicts_with_all = ["quality", "target_psnr"])]
+    target_bpp: Option<f64>,
+    /// Image: the lowest quality whose decoded image reaches this PSNR (dB).
+    #[arg(long, value_name = "DB", value_parser = parse_positive, conflicts_with = "quality")]
+    target_psnr: Option<f64>,
     /// Video: the input is raw planar Y'CbCr (.yuv) of this size, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: Option<(u32, u32)>,
@@ -231,6 +244,37 @@ impl Encoder {
     }
 }
 
+/// A positive finite number.
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
+}
+
+/// Bytes: `30000`, `30kB`/`30k` (1000), `30KiB` (1024), `1.5MB`, `1MiB`.
+fn parse_byte_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit_bytes = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        _ => return Err(format!("`{s}`: the unit must be B, kB, KiB, MB or MiB")),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v * unit_bytes >= 1.0 && v * unit_bytes < 1e15 => {
+            Ok((v * unit_bytes).floor() as u64)
+        }
+        _ => Err(format!("`{s}` is not a size in bytes")),
+    }
+}
+
 fn parse_quality(s: &str) -> Result<f32, String> {
     let q: f32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if (0.0..=100.0).contains(&q) {
@@ -296,8 +340,10 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
         None
     };
     if let Some(video) = video {
-        if args.refine.options().is_some() || args.metrics {
-            bail!("--refine and --metrics apply to images; a video is coded plainly");
+        let targeted =
+            args.target_size.is_some() || args.target_bpp.is_some() || args.target_psnr.is_some();
+        if args.refine.options().is_some() || args.metrics || targeted {
+            bail!("--refine, --metrics and --target-* apply to images; a video is coded plainly");
         }
         let clip = match (video, args.size) {
             (VideoInput::Raw, Some(size)) => {
@@ -329,11 +375,37 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
     let image = Image::from_memory(&input)
         .with_context(|| format!("cannot read image {}", args.input.display()))?;
     let model = args.model.load()?;
-    let encoder = Encoder::new(&args.refine, &args.model)?;
+    let target = match (args.target_size, args.target_bpp, args.target_psnr) {
+        (Some(b), _, _) => Some(Target::Bytes(b)),
+        (_, Some(bpp), _) => Some(Target::Bpp(bpp)),
+        (_, _, Some(db)) => Some(Target::Psnr(db)),
+        _ => None,
+    };
     let t = Instant::now();
-    let (bytes, report) = encoder
-        .encode(&model, &image, args.quality)
-        .context("encoding failed")?;
+    let (bytes, report, quality) = if let Some(target) = target {
+        if args.refine.options().is_some() {
+            bail!("--refine and a --target-* option cannot be combined yet");
+        }
+        let o = encode_to_target(&model, &image, target).context("encoding failed")?;
+        eprintln!(
+            "{}: quality {:.2} after {} trial encodes{}",
+            match target {
+                Target::Bytes(b) => format!("at most {b} bytes"),
+                Target::Bpp(bpp) => format!("at most {bpp} bpp"),
+                Target::Psnr(db) => format!("at least {db} dB"),
+            },
+            o.quality,
+            o.trials,
+            o.psnr.map_or(String::new(), |p| format!(" ({p:.3} dB)"))
+        );
+        (o.bytes, None, o.quality)
+    } else {
+        let encoder = Encoder::new(&args.refine, &args.model)?;
+        let (bytes, report) = encoder
+            .encode(&model, &image, args.quality)
+            .context("encoding failed")?;
+        (bytes, report, args.quality)
+    };
     let encode_time = t.elapsed();
     write_output(&args.output, &bytes, args.force)?;
     if args.metrics {
@@ -349,7 +421,7 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
             "{} x {}  q {}  {} bytes  {:.4} bpp  PSNR {:.3} dB  MS-SSIM {}  encode {:.3} s  decode {:.3} s",
             image.width(),
             image.height(),
-            args.quality,
+            quality,
             bytes.len(),
             8.0 * bytes.len() as f64 / pixels,
             metrics::psnr(&image, &back)?,

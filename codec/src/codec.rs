@@ -249,8 +249,19 @@ pub struct Latents {
 /// # Errors
 /// [`Error::Backend`] if the device fails.
 pub fn analyse(model: &Model, image: &Image, quality: Quality) -> Result<Latents> {
-    let x = image_tensor(image, model.device());
-    let y = model.analysis.forward(x) * channel_vector(&model.gains_at(quality.value()), model);
+    latents_at(model, analysis_base(model, image), quality)
+}
+
+/// The analysis transform's output before the quality's gains: what every quality of one
+/// image shares (a search over qualities runs it once).
+pub(crate) fn analysis_base(model: &Model, image: &Image) -> Tensor<4> {
+    model.analysis.forward(image_tensor(image, model.device()))
+}
+
+/// [`analyse`] from the [`analysis_base`] of the image: the gains of `quality`, then the
+/// hyper-analysis.
+pub(crate) fn latents_at(model: &Model, base: Tensor<4>, quality: Quality) -> Result<Latents> {
+    let y = base * channel_vector(&model.gains_at(quality.value()), model);
     let z = model.hyper_analysis.forward(y.clone());
     let [_, m, h, w] = y.dims();
     let [_, zc, zh, zw] = z.dims();
@@ -274,6 +285,18 @@ pub fn encode_latents(
 ) -> Result<Vec<u8>> {
     let coded = code_frame(model, image, latents, Timings::default(), None)?;
     file_bytes(model, image, quality, coded.frame)
+}
+
+/// [`encode_latents`], also giving the decoded picture (the decoder's, from the same latent).
+pub(crate) fn encode_latents_and_reconstruct(
+    model: &Model,
+    image: &Image,
+    quality: Quality,
+    latents: &Latents,
+) -> Result<(Vec<u8>, Image)> {
+    let coded = code_frame(model, image, latents, Timings::default(), None)?;
+    let rec = reconstruct(model, &coded.latent, &header(model, image, quality))?;
+    Ok((file_bytes(model, image, quality, coded.frame)?, rec))
 }
 
 /// A frame coded from latents, with the decoded latent and where the time went.

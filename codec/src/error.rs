@@ -82,6 +82,22 @@ pub enum Error {
     },
 
     // --- arguments and images ---------------------------------------------------------------
+    /// An encode target that is not a positive finite number.
+    #[error("invalid encode target {target}: it must be a positive finite number")]
+    InvalidTarget {
+        /// The target as given.
+        target: String,
+    },
+
+    /// No quality meets an encode target.
+    #[error("cannot reach {target}: the closest lic gets is {best}")]
+    TargetUnreachable {
+        /// What was asked.
+        target: String,
+        /// What the quality scale's extreme gives.
+        best: String,
+    },
+
     /// A quality outside 0..=100 (or not a number).
     #[error("quality {quality} is outside 0..=100")]
     QualityOutOfRange {

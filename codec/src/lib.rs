@@ -33,6 +33,7 @@ mod latent;
 mod model;
 mod picture;
 mod runtime;
+mod target;
 pub mod video;
 
 pub use burn::tensor::Device;
@@ -47,6 +48,7 @@ pub use picture::{Image, ImageFormat};
 pub use runtime::Model;
 #[cfg(feature = "wgpu")]
 pub use runtime::wgpu_device;
+pub use target::{Target, TargetOutcome, encode_to_target};
 pub use video::{FrameStats, VideoDecoder, VideoEncoder};
 
 /// The `.lic` container a file is made of: a [`container::Header`] and the

@@ -104,6 +104,22 @@ impl Image {
         Self::from_dynamic(img)
     }
 
+    /// PSNR in dB against `other` over every sample (peak 255; infinite for identical
+    /// images), or `None` if the two differ in size or colour format.
+    pub fn psnr(&self, other: &Image) -> Option<f64> {
+        if (self.width, self.height, self.color) != (other.width, other.height, other.color) {
+            return None;
+        }
+        let se: f64 = self
+            .pixels
+            .iter()
+            .zip(&other.pixels)
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum();
+        let mse = se / self.pixels.len() as f64;
+        Some(10.0 * (255.0f64 * 255.0 / mse).log10())
+    }
+
     /// Whether `start`, a file's first bytes (16 are enough), begins like an image in a
     /// format [`Self::from_memory`] reads.
     pub fn recognises(start: &[u8]) -> bool {

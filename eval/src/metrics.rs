@@ -28,14 +28,7 @@ fn check_same(a: &Image, b: &Image) -> Result<()> {
 /// [`Error::ImageMismatch`] if the images differ in size or colour format.
 pub fn psnr(a: &Image, b: &Image) -> Result<f64> {
     check_same(a, b)?;
-    let se: f64 = a
-        .pixels()
-        .iter()
-        .zip(b.pixels())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum();
-    let mse = se / a.pixels().len() as f64;
-    Ok(10.0 * (255.0f64 * 255.0 / mse).log10())
+    Ok(a.psnr(b).unwrap_or(f64::NAN))
 }
 
 /// MS-SSIM in `[0, 1]`, averaged over channels. Images need at least 176 pixels per side
