@@ -1382,3 +1382,75 @@ fn encode_meets_a_size_or_psnr_target_and_says_how() {
         "apply to images",
     );
 }
+
+#[test]
+fn several_images_and_folders_encode_into_a_folder_and_failures_do_not_stop_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    std::fs::create_dir(path("in")).unwrap();
+    for name in ["kodim19_71x53.png", "kodim08_gray64.png"] {
+        std::fs::copy(asset(name), dir.path().join("in").join(name)).unwrap();
+    }
+    std::fs::write(path("in/broken.png"), b"\x89PNG\r\n\x1a\n not really").unwrap();
+    let o = lic(&[
+        "encode",
+        &path("in"),
+        &asset("kodim23_crop.png"),
+        "-o",
+        &path("out"),
+        "-j",
+        "2",
+        "-q",
+        "30",
+    ]);
+    // The broken file is reported and fails the command; the others are written, each as a
+    // plain encode writes it.
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("broken.png"), "{err}");
+    assert!(err.contains("3 files") && err.contains("1 failed"), "{err}");
+    for name in ["kodim19_71x53", "kodim08_gray64", "kodim23_crop"] {
+        let single = lic(&[
+            "encode",
+            &asset(&format!("{name}.png")),
+            "-o",
+            &path(&format!("{name}.single.lic")),
+            "-q",
+            "30",
+        ]);
+        assert!(single.status.success(), "{}", stderr(&single));
+        assert_eq!(
+            std::fs::read(path(&format!("out/{name}.lic"))).unwrap(),
+            std::fs::read(path(&format!("{name}.single.lic"))).unwrap(),
+            "{name}"
+        );
+    }
+    assert!(!dir.path().join("out/broken.lic").exists());
+    // Existing outputs stay without --force (each is a failure), and are replaced with it.
+    std::fs::remove_file(path("in/broken.png")).unwrap();
+    assert_fails_with(
+        &lic(&["encode", &path("in"), "-o", &path("out")]),
+        "already exists",
+    );
+    let o = lic(&[
+        "encode",
+        &path("in"),
+        "-o",
+        &path("out"),
+        "--force",
+        "--target-bpp",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 files"), "{}", stderr(&o));
+    // Two inputs that would write one output, and an output that is a file, are refused.
+    std::fs::copy(asset("kodim23_crop.png"), path("in/kodim19_71x53.bmp")).unwrap();
+    assert_fails_with(
+        &lic(&["encode", &path("in"), "-o", &path("out2")]),
+        "would both be written",
+    );
+    assert_fails_with(
+        &lic(&["encode", &path("in"), "-o", &asset("kodim23_crop.png")]),
+        "is not one",
+    );
+}

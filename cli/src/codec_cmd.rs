@@ -115,20 +115,27 @@ pub struct EncodeArgs {
     /// Image to compress: PNG, JPEG, WebP, TIFF, BMP or PNM, 8-bit RGB or gray; or a video,
     /// coded frame by frame: YUV4MPEG2 (.y4m, 8-bit 4:2:0, 4:2:2 or 4:4:4), raw planes with
     /// --size, or any file FFmpeg reads (.mp4, .mkv, .webm, .avi, ...). `-` reads standard
-    /// input (an image, Y4M or raw planes).
-    input: PathBuf,
-    /// The .lic file to write (`-` for stdout).
+    /// input (an image, Y4M or raw planes). Several images, or folders of them: each is
+    /// coded into the output folder as NAME.lic, in parallel.
+    #[arg(required = true, num_args = 1..)]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// The .lic file to write (`-` for stdout); the folder to write into when encoding
+    /// several images or a folder (created if missing).
     #[arg(short, long)]
-    output: PathBuf,
+    pub(crate) output: PathBuf,
+    /// Several images: how many threads code them (images in parallel); default: the
+    /// machine's cores.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) jobs: Option<u16>,
     /// Quality, 0 (smallest) to 100 (best).
     #[arg(short, long, default_value_t = 50.0, value_parser = parse_quality)]
     quality: f32,
     /// Overwrite the output if it exists.
     #[arg(long)]
-    force: bool,
+    pub(crate) force: bool,
     /// Decode the result and print bpp, PSNR and MS-SSIM (to stderr; images).
     #[arg(long)]
-    metrics: bool,
+    pub(crate) metrics: bool,
     /// Video: the Y'CbCr matrix of the input (default: BT.709 from 720 lines up, else
     /// BT.601; Y4M does not record it).
     #[arg(long, value_enum)]
@@ -166,7 +173,7 @@ pub struct EncodeArgs {
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
-    model: ModelArgs,
+    pub(crate) model: ModelArgs,
 }
 
 /// Encoder-side latent refinement (lic-train's `encode_refined`): slower encodes, smaller files at
@@ -327,14 +334,83 @@ fn video_file(path: &Path) -> Result<ClipReader> {
 }
 
 pub fn run_encode(args: &EncodeArgs) -> Result<()> {
+    match args.inputs.as_slice() {
+        [one] if !one.is_dir() => encode_one_input(args, one),
+        _ => crate::batch::encode_batch(args),
+    }
+}
+
+/// What encoding one image gave.
+pub struct CodedImage {
+    /// The `.lic` file.
+    pub bytes: Vec<u8>,
+    /// The quality it was coded at.
+    pub quality: f32,
+    /// With refinement, what it did.
+    pub report: Option<RefineReport>,
+    /// With a target, how the search went: trials, and the PSNR for a PSNR target.
+    pub search: Option<(u32, Option<f64>)>,
+}
+
+impl EncodeArgs {
+    /// The encode target the options ask for, if any.
+    fn target(&self) -> Option<Target> {
+        match (self.target_size, self.target_bpp, self.target_psnr) {
+            (Some(b), _, _) => Some(Target::Bytes(b)),
+            (_, Some(bpp), _) => Some(Target::Bpp(bpp)),
+            (_, _, Some(db)) => Some(Target::Psnr(db)),
+            _ => None,
+        }
+    }
+
+    /// Checks that the options can code images (a refined encode has no target).
+    pub fn check_image_options(&self) -> Result<()> {
+        if self.target().is_some() && self.refine.options().is_some() {
+            bail!("--refine and a --target-* option cannot be combined yet");
+        }
+        Ok(())
+    }
+
+    /// The encoder the options ask for.
+    pub fn encoder(&self) -> Result<Encoder> {
+        Encoder::new(&self.refine, &self.model)
+    }
+
+    /// Codes `image` as the options say: at a target, else at the quality (refined or not).
+    pub fn encode_image(
+        &self,
+        model: &Model,
+        encoder: &Encoder,
+        image: &Image,
+    ) -> Result<CodedImage> {
+        if let Some(target) = self.target() {
+            let o = encode_to_target(model, image, target)?;
+            return Ok(CodedImage {
+                bytes: o.bytes,
+                quality: o.quality,
+                report: None,
+                search: Some((o.trials, o.psnr)),
+            });
+        }
+        let (bytes, report) = encoder.encode(model, image, self.quality)?;
+        Ok(CodedImage {
+            bytes,
+            quality: self.quality,
+            report,
+            search: None,
+        })
+    }
+}
+
+fn encode_one_input(args: &EncodeArgs, input_path: &Path) -> Result<()> {
     check_output(&args.output, args.force)?;
-    let mut stream = open_input(&args.input)?;
+    let mut stream = open_input(input_path)?;
     let start = stream.fill_buf().context("cannot read the input")?;
     let video = if args.size.is_some() {
         Some(VideoInput::Raw)
     } else if is_y4m(start) {
         Some(VideoInput::Y4m)
-    } else if args.input.as_os_str() != "-" && !start.is_empty() && !Image::recognises(start) {
+    } else if input_path.as_os_str() != "-" && !start.is_empty() && !Image::recognises(start) {
         Some(VideoInput::File)
     } else {
         None
@@ -354,7 +430,7 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
                 ClipReader::raw(stream, size, args.pix_fmt, fps)?
             }
             (VideoInput::Y4m, _) => ClipReader::y4m(stream)?,
-            _ => video_file(&args.input)?,
+            _ => video_file(input_path)?,
         };
         let model = args.model.load()?;
         return encode_clip(
@@ -371,41 +447,32 @@ pub fn run_encode(args: &EncodeArgs) -> Result<()> {
     let mut input = Vec::new();
     stream
         .read_to_end(&mut input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+        .with_context(|| format!("cannot read {}", input_path.display()))?;
     let image = Image::from_memory(&input)
-        .with_context(|| format!("cannot read image {}", args.input.display()))?;
+        .with_context(|| format!("cannot read image {}", input_path.display()))?;
     let model = args.model.load()?;
-    let target = match (args.target_size, args.target_bpp, args.target_psnr) {
-        (Some(b), _, _) => Some(Target::Bytes(b)),
-        (_, Some(bpp), _) => Some(Target::Bpp(bpp)),
-        (_, _, Some(db)) => Some(Target::Psnr(db)),
-        _ => None,
-    };
+    args.check_image_options()?;
+    let encoder = args.encoder()?;
     let t = Instant::now();
-    let (bytes, report, quality) = if let Some(target) = target {
-        if args.refine.options().is_some() {
-            bail!("--refine and a --target-* option cannot be combined yet");
-        }
-        let o = encode_to_target(&model, &image, target).context("encoding failed")?;
+    let CodedImage {
+        bytes,
+        quality,
+        report,
+        search,
+    } = args
+        .encode_image(&model, &encoder, &image)
+        .context("encoding failed")?;
+    if let (Some(target), Some((trials, psnr))) = (args.target(), search) {
         eprintln!(
-            "{}: quality {:.2} after {} trial encodes{}",
+            "{}: quality {quality:.2} after {trials} trial encodes{}",
             match target {
                 Target::Bytes(b) => format!("at most {b} bytes"),
                 Target::Bpp(bpp) => format!("at most {bpp} bpp"),
                 Target::Psnr(db) => format!("at least {db} dB"),
             },
-            o.quality,
-            o.trials,
-            o.psnr.map_or(String::new(), |p| format!(" ({p:.3} dB)"))
+            psnr.map_or(String::new(), |p| format!(" ({p:.3} dB)"))
         );
-        (o.bytes, None, o.quality)
-    } else {
-        let encoder = Encoder::new(&args.refine, &args.model)?;
-        let (bytes, report) = encoder
-            .encode(&model, &image, args.quality)
-            .context("encoding failed")?;
-        (bytes, report, args.quality)
-    };
+    }
     let encode_time = t.elapsed();
     write_output(&args.output, &bytes, args.force)?;
     if args.metrics {

@@ -1,5 +1,6 @@
 //! `lic`: the command-line front end. The only crate that parses arguments or prints.
 
+mod batch;
 mod bd_cmd;
 mod codec_cmd;
 mod eval_cmd;
