@@ -1454,3 +1454,55 @@ fn several_images_and_folders_encode_into_a_folder_and_failures_do_not_stop_the_
         "is not one",
     );
 }
+
+#[test]
+fn icc_and_exif_are_kept_listed_written_back_and_stripped_on_request() {
+    use image::{ImageDecoder, ImageEncoder};
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let icc: Vec<u8> = (0..=255u8).cycle().take(3144).collect();
+    let exif = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+    let img = image::open(asset("kodim19_71x53.png")).unwrap();
+    let mut png = Vec::new();
+    let mut enc = image::codecs::png::PngEncoder::new(&mut png);
+    enc.set_icc_profile(icc.clone()).unwrap();
+    enc.set_exif_metadata(exif.clone()).unwrap();
+    img.write_with_encoder(enc).unwrap();
+    std::fs::write(path("in.png"), &png).unwrap();
+    let read = |p: &str| {
+        let mut d = image::ImageReader::open(p)
+            .unwrap()
+            .with_guessed_format()
+            .unwrap()
+            .into_decoder()
+            .unwrap();
+        (d.icc_profile().unwrap(), d.exif_metadata().unwrap())
+    };
+    for (strip, want) in [
+        (false, (Some(icc.clone()), Some(exif.clone()))),
+        (true, (None, None)),
+    ] {
+        let (input, lic_file) = (path("in.png"), path(&format!("m-{strip}.lic")));
+        let mut args = vec!["encode", &input, "-o", &lic_file];
+        if strip {
+            args.push("--strip");
+        }
+        let o = lic(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let info = lic(&["info", &lic_file]);
+        assert_eq!(
+            stdout(&info).contains("icc profile"),
+            !strip,
+            "{}",
+            stdout(&info)
+        );
+        assert_eq!(stdout(&info).contains("exif"), !strip, "{}", stdout(&info));
+        let out = path(&format!("m-{strip}.png"));
+        let o = lic(&["decode", &lic_file, "-o", &out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            read(&out) == want,
+            "strip {strip}: the PNG's ICC/Exif differ"
+        );
+    }
+}

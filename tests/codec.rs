@@ -399,3 +399,51 @@ fn targets_give_the_best_quality_that_meets_them_as_plain_encodes_do() {
         assert!(e.to_string().contains(text), "{target:?}: {e}");
     }
 }
+
+#[test]
+fn icc_exif_and_xmp_travel_through_the_file_byte_for_byte() {
+    use lic_codec::container::SectionKind;
+    use lic_codec::{MAX_METADATA_BYTES, Metadata};
+    let model = tiny(&Device::flex());
+    let plain = asset("kodim19_71x53.png");
+    let m = Metadata {
+        icc_profile: Some((0..=255u8).cycle().take(3144).collect()),
+        exif: Some(b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec()),
+        xmp: Some(b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/>".to_vec()),
+    };
+    let img = plain.clone().with_metadata(m.clone());
+    let bytes = encode(&model, &img, 50.0).unwrap();
+    // Three ancillary sections after the codec's, and nothing else changed.
+    let file = LicFile::parse(&bytes, &Limits::default()).unwrap();
+    let kinds: Vec<SectionKind> = file.frames[0].sections.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds[kinds.len() - 3..],
+        [
+            SectionKind::ICC_PROFILE,
+            SectionKind::EXIF,
+            SectionKind::XMP
+        ]
+    );
+    let without = encode(&model, &plain, 50.0).unwrap();
+    let back = decode(&model, &bytes, &Limits::default()).unwrap();
+    assert!(back.metadata() == &m, "the metadata decoded differs");
+    assert_eq!(
+        back.pixels(),
+        decode(&model, &without, &Limits::default())
+            .unwrap()
+            .pixels()
+    );
+    // A file without metadata decodes with none; too much is refused with the way out.
+    assert!(
+        decode(&model, &without, &Limits::default())
+            .unwrap()
+            .metadata()
+            .is_empty()
+    );
+    let huge = plain.with_metadata(Metadata {
+        icc_profile: Some(vec![0; MAX_METADATA_BYTES + 1]),
+        ..Metadata::default()
+    });
+    let e = encode(&model, &huge, 50.0).unwrap_err();
+    assert!(e.to_string().contains("--strip"), "{e}");
+}

@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use lic_codec::{
-    Device, Image, ImageFormat, Limits, Model, ModelFile, Target, VideoDecoder, decode, encode,
-    encode_to_target,
+    Device, Image, ImageFormat, Limits, Metadata, Model, ModelFile, Target, VideoDecoder, decode,
+    encode, encode_to_target,
 };
 use lic_eval::metrics;
 use lic_train::{RefineOptions, RefineReport, Refiner, encode_refined};
@@ -148,6 +148,10 @@ pub struct EncodeArgs {
     /// frames with a model that has temporal networks, else 1 (every frame intra).
     #[arg(long, value_name = "N")]
     intra_period: Option<u32>,
+    /// Image: leave out the input's ICC profile, Exif and XMP (kept by default, and written
+    /// back on decode to PNG).
+    #[arg(long)]
+    strip: bool,
     /// Image: the highest quality whose file is at most this size (bytes, or with a unit:
     /// 30kB, 30KiB, 1.5MB), found by a few trial encodes (printed).
     #[arg(long, value_name = "SIZE", value_parser = parse_byte_size,
@@ -383,6 +387,13 @@ impl EncodeArgs {
         encoder: &Encoder,
         image: &Image,
     ) -> Result<CodedImage> {
+        let stripped;
+        let image = if self.strip && !image.metadata().is_empty() {
+            stripped = image.clone().with_metadata(Metadata::default());
+            &stripped
+        } else {
+            image
+        };
         if let Some(target) = self.target() {
             let o = encode_to_target(model, image, target)?;
             return Ok(CodedImage {

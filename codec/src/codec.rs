@@ -15,7 +15,7 @@ use lic_entropy::{
 use crate::error::{Error, Result};
 use crate::int::{IntMap, PassParams, TemporalContext};
 use crate::latent::{LatentCoder, LatentTimings, code_latent, symbol_of};
-use crate::picture::Image;
+use crate::picture::{Image, MAX_METADATA_BYTES, Metadata};
 use crate::runtime::Model;
 
 /// Images are padded (edges replicated) to a multiple of this, the total stride of
@@ -208,7 +208,26 @@ fn header(model: &Model, image: &Image, quality: Quality) -> Header {
     }
 }
 
-fn file_bytes(model: &Model, image: &Image, quality: Quality, frame: Frame) -> Result<Vec<u8>> {
+fn file_bytes(model: &Model, image: &Image, quality: Quality, mut frame: Frame) -> Result<Vec<u8>> {
+    let m = image.metadata();
+    if m.bytes() > MAX_METADATA_BYTES {
+        return Err(Error::MetadataTooLarge {
+            bytes: m.bytes(),
+            max: MAX_METADATA_BYTES,
+        });
+    }
+    for (kind, block) in [
+        (SectionKind::ICC_PROFILE, &m.icc_profile),
+        (SectionKind::EXIF, &m.exif),
+        (SectionKind::XMP, &m.xmp),
+    ] {
+        if let Some(data) = block {
+            frame.sections.push(Section {
+                kind,
+                data: data.clone(),
+            });
+        }
+    }
     let file = LicFile {
         header: header(model, image, quality),
         frames: vec![frame],
@@ -519,7 +538,20 @@ pub fn decode_timed(model: &Model, bytes: &[u8], limits: &Limits) -> Result<(Ima
     let t = Instant::now();
     let image = reconstruct(model, &y_hat, &file.header)?;
     timings.transforms += t.elapsed();
-    Ok((image, timings))
+    Ok((
+        image.with_metadata(metadata_of(single_frame(&file)?)),
+        timings,
+    ))
+}
+
+/// The metadata sections of `frame` (the first of each kind).
+pub(crate) fn metadata_of(frame: &Frame) -> Metadata {
+    let block = |kind| frame.sections_of(kind).next().map(<[u8]>::to_vec);
+    Metadata {
+        icc_profile: block(SectionKind::ICC_PROFILE),
+        exif: block(SectionKind::EXIF),
+        xmp: block(SectionKind::XMP),
+    }
 }
 
 /// Decodes one frame of a file whose header is `header`, checking `header` against `limits`

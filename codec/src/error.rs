@@ -98,6 +98,18 @@ pub enum Error {
         best: String,
     },
 
+    /// An image's metadata (ICC profile, Exif, XMP) too large to carry.
+    #[error(
+        "the image's metadata (ICC profile, Exif, XMP) takes {bytes} bytes, more than the {max} \
+         a .lic file carries; strip it (lic encode --strip)"
+    )]
+    MetadataTooLarge {
+        /// Its bytes.
+        bytes: usize,
+        /// The most a file carries.
+        max: usize,
+    },
+
     /// A quality outside 0..=100 (or not a number).
     #[error("quality {quality} is outside 0..=100")]
     QualityOutOfRange {

@@ -44,7 +44,7 @@ pub use error::{Error, Result};
 pub use lic_entropy::{ColorFormat, Error as FormatError, Fingerprint, Limits};
 pub use lic_models::ModelFile;
 pub use model::{Architecture, Complexity, ModelInfo};
-pub use picture::{Image, ImageFormat};
+pub use picture::{Image, ImageFormat, MAX_METADATA_BYTES, Metadata};
 pub use runtime::Model;
 #[cfg(feature = "wgpu")]
 pub use runtime::wgpu_device;

@@ -4,7 +4,8 @@ use std::io::Cursor;
 use std::path::Path;
 
 pub use image::ImageFormat;
-use image::{DynamicImage, ImageReader};
+use image::codecs::png::PngEncoder;
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageReader};
 use lic_entropy::ColorFormat;
 use lic_entropy::container::MAX_SIDE;
 
@@ -13,13 +14,49 @@ use crate::error::{Error, Result};
 /// Largest decoded image the readers accept before allocating (1 GiB).
 const MAX_DECODE_ALLOC: u64 = 1 << 30;
 
-/// An 8-bit image: interleaved RGB or single-channel gray, rows top to bottom.
+/// The largest metadata an image may carry into a `.lic` file (every block together): a
+/// decoder accepts a frame of at most 16 bytes per pixel plus 1 MiB, so more would make
+/// small images undecodable.
+pub const MAX_METADATA_BYTES: usize = 1 << 20;
+
+/// What an image file says about its pixels besides them, carried through a `.lic` file
+/// byte for byte (ancillary sections) and written back where the output format holds it
+/// (PNG holds all three; lic's other outputs, PNM, BMP and TIFF, none). Without an ICC
+/// profile the pixels are sRGB.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// The ICC colour profile.
+    pub icc_profile: Option<Vec<u8>>,
+    /// The Exif block (a TIFF structure; its orientation says how to show the pixels).
+    pub exif: Option<Vec<u8>>,
+    /// The XMP packet (UTF-8 XML).
+    pub xmp: Option<Vec<u8>>,
+}
+
+impl Metadata {
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.bytes() == 0
+    }
+
+    /// Bytes of every block together.
+    pub fn bytes(&self) -> usize {
+        [&self.icc_profile, &self.exif, &self.xmp]
+            .iter()
+            .map(|b| b.as_ref().map_or(0, Vec::len))
+            .sum()
+    }
+}
+
+/// An 8-bit image: interleaved RGB or single-channel gray, rows top to bottom, with the
+/// metadata of the file it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
     width: u32,
     height: u32,
     color: ColorFormat,
     pixels: Vec<u8>,
+    metadata: Metadata,
 }
 
 impl Image {
@@ -51,7 +88,20 @@ impl Image {
             height,
             color,
             pixels,
+            metadata: Metadata::default(),
         })
+    }
+
+    /// The metadata (ICC profile, Exif, XMP) the image carries.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The image with `metadata` instead of its own.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
     }
 
     /// Width in pixels.
@@ -100,8 +150,15 @@ impl Image {
         if reader.format().is_none() {
             return Err(Error::UnknownImageFormat);
         }
-        let img = reader.decode().map_err(Error::Image)?;
-        Self::from_dynamic(img)
+        let mut decoder = reader.into_decoder().map_err(Error::Image)?;
+        // A damaged metadata block costs the block, not the image.
+        let metadata = Metadata {
+            icc_profile: decoder.icc_profile().ok().flatten(),
+            exif: decoder.exif_metadata().ok().flatten(),
+            xmp: decoder.xmp_metadata().ok().flatten(),
+        };
+        let img = DynamicImage::from_decoder(decoder).map_err(Error::Image)?;
+        Ok(Self::from_dynamic(img)?.with_metadata(metadata))
     }
 
     /// PSNR in dB against `other` over every sample (peak 255; infinite for identical
@@ -223,9 +280,58 @@ impl Image {
             expected: u64::from(self.width) * u64::from(self.height) * self.color.channels() as u64,
             actual: self.pixels.len(),
         })?;
-        img.write_to(&mut out, format).map_err(Error::Image)?;
-        Ok(out.into_inner())
+        let m = &self.metadata;
+        match format {
+            ImageFormat::Png if !m.is_empty() => {
+                let mut encoder = PngEncoder::new(&mut out);
+                // The PNG encoder takes both; `Err` would only mean "unsupported".
+                if let Some(icc) = &m.icc_profile {
+                    let _ = encoder.set_icc_profile(icc.clone());
+                }
+                if let Some(exif) = &m.exif {
+                    let _ = encoder.set_exif_metadata(exif.clone());
+                }
+                img.write_with_encoder(encoder).map_err(Error::Image)?;
+            }
+            _ => img.write_to(&mut out, format).map_err(Error::Image)?,
+        }
+        let mut bytes = out.into_inner();
+        if let (ImageFormat::Png, Some(xmp)) = (format, &m.xmp) {
+            bytes = with_png_xmp(bytes, xmp);
+        }
+        Ok(bytes)
     }
+}
+
+/// `png` with an `iTXt` chunk holding the XMP packet `xmp` (keyword `XML:com.adobe.xmp`,
+/// uncompressed, as Adobe's XMP specification puts it in PNG) before its first `IDAT` chunk,
+/// where readers look for it. The image crate's PNG encoder writes no XMP.
+fn with_png_xmp(png: Vec<u8>, xmp: &[u8]) -> Vec<u8> {
+    // The chunks after the 8-byte signature: length, type, data, CRC each.
+    let mut at = 8;
+    let idat = loop {
+        let Some(header) = png.get(at..at + 8) else {
+            return png;
+        };
+        if &header[4..] == b"IDAT" {
+            break at;
+        }
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        at += 12 + len as usize;
+    };
+    let mut data = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
+    data.extend_from_slice(xmp);
+    let Ok(len) = u32::try_from(data.len()) else {
+        return png;
+    };
+    let mut chunk = Vec::with_capacity(data.len() + 12);
+    chunk.extend_from_slice(&len.to_be_bytes());
+    chunk.extend_from_slice(b"iTXt");
+    chunk.extend_from_slice(&data);
+    chunk.extend_from_slice(&crc32fast::hash(&chunk[4..]).to_be_bytes());
+    let mut out = png;
+    out.splice(idat..idat, chunk);
+    out
 }
 
 fn transparency() -> Error {
@@ -254,6 +360,48 @@ mod tests {
         DynamicImage::ImageLuma8(image::GrayImage::from_fn(5, 9, |x, y| {
             image::Luma([(x * 40 + y * 3) as u8])
         }))
+    }
+
+    /// A PNG of `img` with an ICC profile and an Exif block, as a camera or an editor
+    /// writes them (the bytes need not be valid profiles: they are carried, not read).
+    pub(crate) fn png_with_metadata(img: &DynamicImage, m: &Metadata) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        let mut encoder = PngEncoder::new(&mut out);
+        encoder
+            .set_icc_profile(m.icc_profile.clone().unwrap())
+            .unwrap();
+        encoder.set_exif_metadata(m.exif.clone().unwrap()).unwrap();
+        img.write_with_encoder(encoder).unwrap();
+        with_png_xmp(out.into_inner(), m.xmp.as_deref().unwrap())
+    }
+
+    pub(crate) fn sample_metadata() -> Metadata {
+        Metadata {
+            icc_profile: Some((0..=255u8).cycle().take(3000).collect()),
+            // Big-endian TIFF header, one IFD entry: orientation (0x0112) = 6.
+            exif: Some(b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec()),
+            xmp: Some(br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>"#.to_vec()),
+        }
+    }
+
+    #[test]
+    fn metadata_is_read_and_written_back_byte_for_byte() {
+        let m = sample_metadata();
+        let png = png_with_metadata(&rgb_sample(), &m);
+        let img = Image::from_memory(&png).unwrap();
+        assert!(img.metadata() == &m, "metadata read back differs");
+        // PNG holds all three; the other outputs none.
+        let again = Image::from_memory(&img.to_format(ImageFormat::Png).unwrap()).unwrap();
+        assert!(again.metadata() == &m, "metadata written back differs");
+        assert_eq!(again.pixels(), img.pixels());
+        let bmp = Image::from_memory(&img.to_format(ImageFormat::Bmp).unwrap()).unwrap();
+        assert!(bmp.metadata().is_empty());
+        // Without metadata, the PNG is what it always was.
+        let plain = img.clone().with_metadata(Metadata::default());
+        assert_eq!(
+            plain.to_format(ImageFormat::Png).unwrap(),
+            written(&rgb_sample(), ImageFormat::Png)
+        );
     }
 
     #[test]

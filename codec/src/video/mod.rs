@@ -20,7 +20,9 @@ use std::io::{Read, Write};
 
 use lic_entropy::{Frame, FrameKind, FrameReader, FrameWriter, Header, Limits, VideoInfo};
 
-use crate::codec::{decode_video_latent, encode_video_frame, picture_header, reconstruct_frame};
+use crate::codec::{
+    decode_video_latent, encode_video_frame, metadata_of, picture_header, reconstruct_frame,
+};
 use crate::int::IntMap;
 use crate::{Error, Image, Model, Result};
 
@@ -225,7 +227,7 @@ impl<'m, R: Read> VideoDecoder<'m, R> {
         };
         let latent = self.decode_latent(index, &frame)?;
         reconstruct_frame(self.model, &latent, self.reader.header())
-            .map(Some)
+            .map(|image| Some(image.with_metadata(metadata_of(&frame))))
             .map_err(|e| Error::frame(index, e))
     }
 

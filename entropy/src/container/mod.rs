@@ -213,6 +213,12 @@ impl SectionKind {
     pub const LATENT: Self = Self(0x02);
     /// Free-form metadata (UTF-8 key=value lines); ancillary.
     pub const METADATA: Self = Self(0x81);
+    /// The source image's ICC colour profile, as stored in it; ancillary.
+    pub const ICC_PROFILE: Self = Self(0x82);
+    /// The source image's Exif block (a TIFF structure, as PNG's `eXIf` holds it); ancillary.
+    pub const EXIF: Self = Self(0x83);
+    /// The source image's XMP packet (UTF-8 XML); ancillary.
+    pub const XMP: Self = Self(0x84);
 
     /// True for kinds a decoder may skip.
     pub fn is_ancillary(self) -> bool {
@@ -220,7 +226,15 @@ impl SectionKind {
     }
 
     fn is_known(self) -> bool {
-        matches!(self, Self::HYPER | Self::LATENT | Self::METADATA)
+        matches!(
+            self,
+            Self::HYPER
+                | Self::LATENT
+                | Self::METADATA
+                | Self::ICC_PROFILE
+                | Self::EXIF
+                | Self::XMP
+        )
     }
 
     /// A short name for listings.
@@ -229,6 +243,9 @@ impl SectionKind {
             Self::HYPER => "hyper-latent",
             Self::LATENT => "latent",
             Self::METADATA => "metadata",
+            Self::ICC_PROFILE => "icc profile",
+            Self::EXIF => "exif",
+            Self::XMP => "xmp",
             k if k.is_ancillary() => "unknown ancillary",
             _ => "unknown critical",
         }
