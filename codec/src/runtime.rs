@@ -9,7 +9,8 @@ use crate::codec::padded;
 use crate::error::{Error, Result};
 use crate::int::IntEntropyModel;
 use crate::model::{
-    Analysis, Architecture, HyperAnalysis, ModelInfo, Synthesis, interpolate_gains, load_parameters,
+    Analysis, Architecture, HyperAnalysis, InferenceSynthesis, ModelInfo, Synthesis,
+    interpolate_gains, load_parameters,
 };
 
 /// Bytes per padded pixel and transform channel that a CPU decode's peak memory grows by
@@ -28,7 +29,8 @@ pub struct Model {
     device: Device,
     pub(crate) analysis: Analysis,
     pub(crate) hyper_analysis: HyperAnalysis,
-    pub(crate) synthesis: Synthesis,
+    /// The synthesis as decoding runs it (its wide layers in sub-pixel form).
+    pub(crate) synthesis: InferenceSynthesis,
     gains: Vec<f32>,
     inverse_gains: Vec<f32>,
     pub(crate) entropy: IntEntropyModel,
@@ -96,7 +98,7 @@ impl Model {
             device: device.clone(),
             analysis,
             hyper_analysis,
-            synthesis,
+            synthesis: InferenceSynthesis::new(&synthesis),
             gains,
             inverse_gains,
             entropy,

@@ -21,7 +21,7 @@ pub use gdn::SimplifiedGdn;
 pub use hyper::HyperAnalysis;
 pub use info::{FLOAT_PARTS, ModelInfo, lambdas_increase};
 pub use layers::{LEAKY_SLOPE, conv, upconv};
-pub use transforms::{Analysis, Synthesis};
+pub use transforms::{Analysis, InferenceSynthesis, Synthesis};
 
 /// Every float parameter of `module` as `(dotted path, shape, values)`, in module order.
 pub fn named_parameters<M: Module>(module: &M) -> Vec<(String, Vec<usize>, Vec<f32>)> {
