@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use lic_codec::container::{Chroma, ColorMatrix, ColorRange, FrameKind, VideoInfo};
-use lic_codec::video::default_intra_period;
 use lic_codec::video::y4m::{Y4mHeader, Y4mReader, Y4mWriter};
 use lic_codec::video::yuv::{YuvFrame, assumed_matrix};
+use lic_codec::video::{SourceInfo, default_intra_period};
 use lic_codec::{ImageFormat, Limits, Model, VideoDecoder, VideoEncoder};
 
 use crate::io::{StreamOutput, write_output};
@@ -99,25 +99,12 @@ pub enum ClipReader {
     Y4m {
         /// The reader.
         reader: Y4mReader<Box<dyn BufRead>>,
-        /// What to call the input in messages.
+        /// What to call the input in messages (`Y4M`, `raw`).
         what: &'static str,
     },
     /// Through FFmpeg's libraries.
     #[cfg(feature = "ffmpeg")]
     Ffmpeg(Box<lic_codec::video::ffmpeg::FfmpegReader>),
-}
-
-/// What a clip's input says about itself.
-struct Declared {
-    width: u32,
-    height: u32,
-    frame_rate: (u32, u32),
-    chroma: Chroma,
-    matrix: Option<ColorMatrix>,
-    /// A declared matrix lic does not convert (FFmpeg's name).
-    other_matrix: Option<String>,
-    range: Option<ColorRange>,
-    what: String,
 }
 
 impl ClipReader {
@@ -127,7 +114,7 @@ impl ClipReader {
             Y4mReader::new(input, &Limits::default()).context("cannot read the Y4M input")?;
         Ok(Self::Y4m {
             reader,
-            what: "Y4M input",
+            what: "Y4M",
         })
     }
 
@@ -153,7 +140,7 @@ impl ClipReader {
             .context("cannot read the raw input")?;
         Ok(Self::Y4m {
             reader,
-            what: "raw input",
+            what: "raw",
         })
     }
 
@@ -164,35 +151,11 @@ impl ClipReader {
         Ok(Self::Ffmpeg(Box::new(reader)))
     }
 
-    fn declared(&self) -> Declared {
+    fn declared(&self) -> SourceInfo {
         match self {
-            Self::Y4m { reader, what } => {
-                let h = reader.header();
-                Declared {
-                    width: h.width,
-                    height: h.height,
-                    frame_rate: h.frame_rate,
-                    chroma: h.chroma,
-                    matrix: None,
-                    other_matrix: None,
-                    range: h.range,
-                    what: (*what).into(),
-                }
-            }
+            Self::Y4m { reader, what } => reader.header().source_info(what),
             #[cfg(feature = "ffmpeg")]
-            Self::Ffmpeg(reader) => {
-                let i = reader.info();
-                Declared {
-                    width: i.width,
-                    height: i.height,
-                    frame_rate: i.frame_rate,
-                    chroma: i.chroma,
-                    matrix: i.matrix,
-                    other_matrix: i.other_matrix.clone(),
-                    range: i.range,
-                    what: format!("{} input", i.codec),
-                }
-            }
+            Self::Ffmpeg(reader) => reader.info().clone(),
         }
     }
 
@@ -203,7 +166,7 @@ impl ClipReader {
         match self {
             Self::Y4m { reader, what } => Ok(reader
                 .next_frame()
-                .with_context(|| format!("cannot read the {what}"))?
+                .with_context(|| format!("cannot read the {what} input"))?
                 .map(|f| f.to_image(matrix, range))),
             #[cfg(feature = "ffmpeg")]
             Self::Ffmpeg(reader) => Ok(reader
@@ -218,7 +181,7 @@ impl ClipReader {
 /// usual convention (limited range; BT.709 from 720 lines up, BT.601 below), printed. RGB
 /// input needs none (the values returned then only serve a Y'CbCr output).
 fn colours(
-    d: &Declared,
+    d: &SourceInfo,
     matrix: Option<MatrixArg>,
     range: Option<RangeArg>,
 ) -> (ColorMatrix, ColorRange) {
@@ -235,7 +198,7 @@ fn colours(
                     None => "does not name its matrix".into(),
                 };
                 eprintln!(
-                    "lic: the {} {said}; assuming {m:?} for {} lines (--matrix to choose)",
+                    "lic: the {} input {said}; assuming {m:?} for {} lines (--matrix to choose)",
                     d.what, d.height
                 );
             }
@@ -249,7 +212,8 @@ fn colours(
         (None, None) => {
             if !rgb {
                 eprintln!(
-                    "lic: the {} does not name its range; assuming limited (--range to choose)",
+                    "lic: the {} input does not name its range; assuming limited (--range to \
+                     choose)",
                     d.what
                 );
             }

@@ -364,7 +364,7 @@ mod tests {
 
     /// A PNG of `img` with an ICC profile and an Exif block, as a camera or an editor
     /// writes them (the bytes need not be valid profiles: they are carried, not read).
-    pub(crate) fn png_with_metadata(img: &DynamicImage, m: &Metadata) -> Vec<u8> {
+    fn png_with_metadata(img: &DynamicImage, m: &Metadata) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
         let mut encoder = PngEncoder::new(&mut out);
         encoder
@@ -375,7 +375,7 @@ mod tests {
         with_png_xmp(out.into_inner(), m.xmp.as_deref().unwrap())
     }
 
-    pub(crate) fn sample_metadata() -> Metadata {
+    fn sample_metadata() -> Metadata {
         Metadata {
             icc_profile: Some((0..=255u8).cycle().take(3000).collect()),
             // Big-endian TIFF header, one IFD entry: orientation (0x0112) = 6.

@@ -113,13 +113,13 @@ impl UpLayer {
     fn sub_pixel(conv: &ConvTranspose2d) -> Self {
         let w = conv.weight.val();
         let [cin, cout, k, _] = w.dims();
+        if k != 5 || cout < SUB_PIXEL_MIN_OUT {
+            return Self::Transposed(conv.clone());
+        }
         let device = w.device();
         let Ok(src) = w.into_data().convert::<f32>().try_into_vec::<f32>() else {
             return Self::Transposed(conv.clone());
         };
-        if k != 5 || cout < SUB_PIXEL_MIN_OUT {
-            return Self::Transposed(conv.clone());
-        }
         let mut dst = vec![0f32; 4 * cout * cin * 9];
         for (py, px) in [(0usize, 0usize), (0, 1), (1, 0), (1, 1)] {
             let phase = py * 2 + px;

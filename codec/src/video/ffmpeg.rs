@@ -18,6 +18,7 @@ use ffmpeg_next as ff;
 use lic_entropy::{Chroma, ColorFormat, ColorMatrix, ColorRange, Limits};
 
 use super::yuv::YuvFrame;
+use super::{SourceInfo, check_picture_size};
 use crate::{Error, Image, Result};
 
 fn bad(problem: impl Into<String>) -> Error {
@@ -36,28 +37,6 @@ fn init() -> Result<()> {
         ff::util::log::set_level(ff::util::log::Level::Error);
     });
     result
-}
-
-/// What a video file holds, as its first frame shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceInfo {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Frames per second as numerator, denominator (the stream's average; 25 when the file
-    /// gives none).
-    pub frame_rate: (u32, u32),
-    /// The sampling frames come out in ([`Chroma::Rgb`] for RGB sources).
-    pub chroma: Chroma,
-    /// The Y'CbCr matrix the stream declares, if it declares one lic converts.
-    pub matrix: Option<ColorMatrix>,
-    /// FFmpeg's name of a declared matrix lic does not convert (BT.2020, ...), if any.
-    pub other_matrix: Option<String>,
-    /// The range the stream declares, if it does.
-    pub range: Option<ColorRange>,
-    /// The FFmpeg codec and pixel format, for messages (`h264 yuv420p`).
-    pub codec: String,
 }
 
 /// One frame as the source stores it.
@@ -221,7 +200,7 @@ impl FfmpegReader {
                 matrix: None,
                 other_matrix: None,
                 range: None,
-                codec: codec_name,
+                what: codec_name,
             },
             source_format: Pixel::None,
             target: Pixel::None,
@@ -236,7 +215,7 @@ impl FfmpegReader {
         Ok(reader)
     }
 
-    /// What the file holds.
+    /// What the file holds (`what`: FFmpeg's codec and pixel format, `h264 yuv420p`).
     pub fn info(&self) -> &SourceInfo {
         &self.info
     }
@@ -291,13 +270,7 @@ impl FfmpegReader {
     ) -> Result<SourceFrame> {
         let (width, height, format) = (frame.width(), frame.height(), frame.format());
         if let Some(limits) = limits {
-            let max = lic_entropy::MAX_SIDE;
-            if !(1..=max).contains(&width) || !(1..=max).contains(&height) {
-                return Err(bad(format!(
-                    "a {width}x{height} picture: each side must be within 1..={max}"
-                )));
-            }
-            limits.check_picture(width, height)?;
+            check_picture_size((width, height), limits, bad)?;
             let (target, chroma) = target_format(format)?;
             let (matrix, other_matrix) = matrix_of(frame.color_space());
             self.info = SourceInfo {
@@ -307,9 +280,9 @@ impl FfmpegReader {
                 matrix,
                 other_matrix,
                 range: range_of(format, frame.color_range()),
-                codec: format!(
+                what: format!(
                     "{} {}",
-                    self.info.codec,
+                    self.info.what,
                     format.descriptor().map_or("?", |d| d.name())
                 ),
                 ..self.info.clone()

@@ -18,7 +18,10 @@ pub mod yuv;
 
 use std::io::{Read, Write};
 
-use lic_entropy::{Frame, FrameKind, FrameReader, FrameWriter, Header, Limits, VideoInfo};
+use lic_entropy::{
+    Chroma, ColorMatrix, ColorRange, Frame, FrameKind, FrameReader, FrameWriter, Header, Limits,
+    VideoInfo,
+};
 
 use crate::codec::{
     decode_video_latent, encode_video_frame, metadata_of, picture_header, reconstruct_frame,
@@ -32,6 +35,45 @@ use crate::{Error, Image, Model, Result};
 pub fn default_intra_period((num, den): (u32, u32)) -> u32 {
     let frames = (2.0 * f64::from(num) / f64::from(den.max(1))).round();
     frames.clamp(1.0, f64::from(u32::MAX)) as u32
+}
+
+/// What a clip's input says about itself (a Y4M header, raw planes' options, a video file's
+/// first frame), before lic chooses the colours it assumes where the input is silent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames per second as numerator, denominator.
+    pub frame_rate: (u32, u32),
+    /// The sampling frames come out in ([`Chroma::Rgb`] for RGB sources).
+    pub chroma: Chroma,
+    /// The Y'CbCr matrix the input declares, if it declares one lic converts.
+    pub matrix: Option<ColorMatrix>,
+    /// The name of a declared matrix lic does not convert (BT.2020, ...), if any.
+    pub other_matrix: Option<String>,
+    /// The range the input declares, if it does.
+    pub range: Option<ColorRange>,
+    /// What the input is, for messages: `Y4M`, `raw`, or a video file's codec and pixel
+    /// format (`h264 yuv420p`).
+    pub what: String,
+}
+
+/// Refuses a clip's picture before any frame is read: a side outside `1..=MAX_SIDE` (worded
+/// by `bad`, the reader's own error) or a picture beyond `limits`.
+pub(crate) fn check_picture_size(
+    (width, height): (u32, u32),
+    limits: &Limits,
+    bad: impl Fn(String) -> Error,
+) -> Result<()> {
+    let max = lic_entropy::MAX_SIDE;
+    if !(1..=max).contains(&width) || !(1..=max).contains(&height) {
+        return Err(bad(format!(
+            "a {width}x{height} picture: each side must be within 1..={max}"
+        )));
+    }
+    Ok(limits.check_picture(width, height)?)
 }
 
 /// What one coded frame cost.

@@ -15,6 +15,7 @@ use std::io::{BufRead, Read, Write};
 use lic_entropy::{Chroma, ColorMatrix, ColorRange, Limits};
 
 use super::yuv::YuvFrame;
+use super::{SourceInfo, check_picture_size};
 use crate::{Error, Result};
 
 /// The longest header or frame line accepted (real ones are under 100 bytes).
@@ -129,13 +130,7 @@ impl Y4mHeader {
         let (Some(width), Some(height)) = (width, height) else {
             return Err(bad("the header has no W (width) or H (height)"));
         };
-        let max = lic_entropy::MAX_SIDE;
-        if !(1..=max).contains(&width) || !(1..=max).contains(&height) {
-            return Err(bad(format!(
-                "a {width}x{height} picture: each side must be within 1..={max}"
-            )));
-        }
-        limits.check_picture(width, height)?;
+        check_picture_size((width, height), limits, bad)?;
         Ok(Self {
             width,
             height,
@@ -172,6 +167,21 @@ impl Y4mHeader {
     /// The range the header names (`XCOLORRANGE`), else limited, video's usual range.
     pub fn range_or_assumed(&self) -> ColorRange {
         self.range.unwrap_or(ColorRange::Limited)
+    }
+
+    /// What the header says, as a clip's [`SourceInfo`] (Y4M names no matrix); `what` names
+    /// the input in messages.
+    pub fn source_info(&self, what: &str) -> SourceInfo {
+        SourceInfo {
+            width: self.width,
+            height: self.height,
+            frame_rate: self.frame_rate,
+            chroma: self.chroma,
+            matrix: None,
+            other_matrix: None,
+            range: self.range,
+            what: what.into(),
+        }
     }
 
     /// Bytes of one frame's planes.
@@ -213,17 +223,10 @@ impl<R: BufRead> Y4mReader<R> {
     /// [`Error::Y4m`] for a header with a side outside `1..=MAX_SIDE` or RGB sampling,
     /// [`Error::Format`] for limits.
     pub fn raw(r: R, header: Y4mHeader, limits: &Limits) -> Result<Self> {
-        let max = lic_entropy::MAX_SIDE;
-        let (w, h) = (header.width, header.height);
-        if !(1..=max).contains(&w) || !(1..=max).contains(&h) {
-            return Err(bad(format!(
-                "a {w}x{h} picture: each side must be within 1..={max}"
-            )));
-        }
         if header.chroma == Chroma::Rgb || header.frame_rate.0 == 0 || header.frame_rate.1 == 0 {
             return Err(bad("raw frames are Y'CbCr at a nonzero frame rate"));
         }
-        limits.check_picture(w, h)?;
+        check_picture_size((header.width, header.height), limits, bad)?;
         Ok(Self {
             r,
             header,
